@@ -1,0 +1,32 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import authService from '#services/auth_service'
+import tokenService from '#services/token_service'
+import { loginValidator } from '#validators/auth'
+import { serializeToken } from '#services/token_presenter'
+
+/** Versioned sign-in/out: get-or-create of a named token, revocation. */
+export default class AuthController {
+  async login({ request, response }: HttpContext) {
+    const { username, password, name } = await request.validateUsing(loginValidator)
+
+    const user = await authService.attempt(username, password)
+    if (!user) {
+      return response.badRequest({ detail: 'Unable to log in with provided credentials.' })
+    }
+
+    const issued = await tokenService.getOrCreate(user, { name })
+    await authService.recordLogin(user)
+    return { token: serializeToken(issued.token, issued.value), user }
+  }
+
+  async logout({ auth, response }: HttpContext) {
+    const user = auth.getUserOrFail()
+    await tokenService.revoke(user, user.currentAccessToken!.id)
+    return response.noContent()
+  }
+
+  async logoutAll({ auth, response }: HttpContext) {
+    await tokenService.revokeAll(auth.getUserOrFail())
+    return response.noContent()
+  }
+}

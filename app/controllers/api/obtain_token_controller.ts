@@ -1,0 +1,41 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import { type errors as vineErrors } from '@vinejs/vine'
+import authService from '#services/auth_service'
+import tokenService from '#services/token_service'
+import { drfMessages, obtainTokenValidator } from '#validators/auth'
+import { FieldErrorsException } from '#exceptions/api_exceptions'
+
+const CREDENTIALS_ERROR = 'Unable to log in with provided credentials.'
+
+/** rest_framework.authtoken.views.obtain_auth_token, answer for answer. */
+export default class ObtainTokenController {
+  async store({ request }: HttpContext) {
+    const data = request.body()
+    if (Array.isArray(data)) {
+      throw new FieldErrorsException({
+        non_field_errors: ['Invalid data. Expected a dictionary, but got list.'],
+      })
+    }
+
+    const [error, credentials] = await obtainTokenValidator.tryValidate(data, {
+      messagesProvider: drfMessages,
+    })
+    if (error) throw this.toFieldErrors(error, data)
+
+    const user = await authService.attempt(credentials.username, credentials.password)
+    if (!user) throw new FieldErrorsException({ non_field_errors: [CREDENTIALS_ERROR] })
+
+    const { value } = await tokenService.getOrCreate(user)
+    return { token: value }
+  }
+
+  /** DRF reports field errors as { field: [message] }, with its own text for null. */
+  private toFieldErrors(error: InstanceType<typeof vineErrors.E_VALIDATION_ERROR>, data: any) {
+    const fields: Record<string, string[]> = {}
+    for (const { field, message } of error.messages as { field: string; message: string }[]) {
+      const text = data?.[field] === null ? 'This field may not be null.' : message
+      fields[field] = [text]
+    }
+    return new FieldErrorsException(fields)
+  }
+}

@@ -1,0 +1,38 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import tokenService from '#services/token_service'
+import { serializeToken } from '#services/token_presenter'
+import { createTokenValidator, tokenIdValidator } from '#validators/token'
+import { NotFoundException, PermissionDeniedException } from '#exceptions/api_exceptions'
+
+/** The signed-in user's own tokens: list, create (value shown once), revoke. */
+export default class TokensController {
+  async index({ auth }: HttpContext) {
+    const tokens = await tokenService.list(auth.getUserOrFail())
+    return { tokens: tokens.map((token) => serializeToken(token)) }
+  }
+
+  async store({ auth, request, response }: HttpContext) {
+    const user = auth.getUserOrFail()
+    const { name, abilities, expiresIn } = await request.validateUsing(createTokenValidator)
+
+    // A token may only hand out abilities it holds itself.
+    const current = user.currentAccessToken
+    const requested = abilities ?? current?.abilities ?? ['*']
+    if (current && requested.some((ability) => !current.allows(ability))) {
+      throw new PermissionDeniedException(
+        'A token cannot create a token with abilities it does not have.'
+      )
+    }
+
+    const issued = await tokenService.create(user, { name, abilities: requested, expiresIn })
+    return response.created({ token: serializeToken(issued.token, issued.value) })
+  }
+
+  async destroy({ auth, params, response }: HttpContext) {
+    const [error, data] = await tokenIdValidator.tryValidate({ id: Number(params.id) })
+    if (error || !(await tokenService.revoke(auth.getUserOrFail(), data.id))) {
+      throw new NotFoundException()
+    }
+    return response.noContent()
+  }
+}

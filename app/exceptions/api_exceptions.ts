@@ -1,0 +1,54 @@
+import { Exception } from '@adonisjs/core/exceptions'
+
+/** The schemes a client may use, for WWW-Authenticate on every 401. */
+export const WWW_AUTHENTICATE = 'Token realm="api", Bearer realm="api"'
+
+/** A 401 with one of DRF's TokenAuthentication messages as its detail. */
+export class TokenAuthenticationException extends Exception {
+  static status = 401
+  static code = 'E_TOKEN_AUTHENTICATION'
+
+  static notProvided() {
+    return new TokenAuthenticationException('Authentication credentials were not provided.')
+  }
+}
+
+/** A valid token that lacks an ability the route needs (DRF's PermissionDenied). */
+export class PermissionDeniedException extends Exception {
+  static status = 403
+  static code = 'E_PERMISSION_DENIED'
+
+  constructor(message = 'You do not have permission to perform this action.') {
+    super(message)
+  }
+}
+
+/** DRF's serializer errors: a 400 whose body is the field → messages map itself. */
+export class FieldErrorsException extends Exception {
+  static status = 400
+  static code = 'E_FIELD_ERRORS'
+
+  constructor(public fields: Record<string, string[]>) {
+    super('Invalid input.')
+  }
+}
+
+/** A body in a format the endpoint does not parse (DRF's UnsupportedMediaType). */
+export class UnsupportedMediaTypeException extends Exception {
+  static status = 415
+  static code = 'E_UNSUPPORTED_MEDIA_TYPE'
+
+  constructor(contentType: string) {
+    super(`Unsupported media type "${contentType.slice(0, 100)}" in request.`)
+  }
+}
+
+/** A resource that does not exist or is not the caller's. */
+export class NotFoundException extends Exception {
+  static status = 404
+  static code = 'E_NOT_FOUND'
+
+  constructor(message = 'Not found.') {
+    super(message)
+  }
+}

@@ -1,0 +1,134 @@
+import app from '@adonisjs/core/services/app'
+import router from '@adonisjs/core/services/router'
+import { errors as vineErrors } from '@vinejs/vine'
+import { errors as authErrors } from '@adonisjs/auth'
+import { type HttpContext, ExceptionHandler } from '@adonisjs/core/http'
+import {
+  FieldErrorsException,
+  TokenAuthenticationException,
+  WWW_AUTHENTICATE,
+} from '#exceptions/api_exceptions'
+
+const DATABASE_DOWN_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  '57P01', // admin_shutdown
+  '57P03', // cannot_connect_now
+  '08006', // connection_failure
+  '08001', // sqlclient_unable_to_establish_sqlconnection
+  'SQLITE_BUSY',
+  'SQLITE_CANTOPEN',
+])
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
+
+/** Requests answered with JSON errors: the API, DRF's endpoint and /health. */
+export function isApiRequest(ctx: HttpContext) {
+  const url = ctx.request.url()
+  return url.startsWith('/api') || url.startsWith('/health')
+}
+
+/** Database unreachable (refused, timed out, shutting down, pool starved). */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const err = error as { code?: string; name?: string; message?: string } | null
+  if (!err) return false
+  if (err.code && DATABASE_DOWN_CODES.has(err.code)) return true
+  if (err.name === 'KnexTimeoutError') return true
+  return /Connection terminated|Knex: Timeout acquiring a connection/.test(err.message ?? '')
+}
+
+/**
+ * One place decides the shape of every error: API requests always get JSON
+ * `{"detail": …}` (DRF's shape, DRF's messages) and never a stack trace;
+ * other requests get AdonisJS's pages.
+ */
+export default class HttpExceptionHandler extends ExceptionHandler {
+  protected debug = !app.inProduction
+
+  async handle(error: unknown, ctx: HttpContext) {
+    if (!isApiRequest(ctx)) return super.handle(error, ctx)
+    const { status, body, headers } = this.toApiResponse(error, ctx)
+    for (const [name, value] of Object.entries(headers)) ctx.response.header(name, value)
+    return ctx.response.status(status).send(body)
+  }
+
+  async report(error: unknown, ctx: HttpContext) {
+    return super.report(error, ctx)
+  }
+
+  private toApiResponse(error: unknown, ctx: HttpContext) {
+    const headers: Record<string, string> = {}
+    const err = error as { status?: number; code?: string; message?: string; messages?: any }
+
+    if (error instanceof TokenAuthenticationException) {
+      headers['WWW-Authenticate'] = WWW_AUTHENTICATE
+      return { status: 401, body: { detail: error.message }, headers }
+    }
+    if (error instanceof authErrors.E_UNAUTHORIZED_ACCESS) {
+      headers['WWW-Authenticate'] = WWW_AUTHENTICATE
+      return {
+        status: 401,
+        body: { detail: 'Authentication credentials were not provided.' },
+        headers,
+      }
+    }
+    if (error instanceof FieldErrorsException) {
+      return { status: 400, body: error.fields, headers }
+    }
+    if (error instanceof vineErrors.E_VALIDATION_ERROR) {
+      const messages = error.messages as { field: string; message: string }[]
+      const errors: Record<string, string[]> = {}
+      for (const { field, message } of messages) (errors[field] ??= []).push(message)
+      return {
+        status: 422,
+        body: { detail: messages.map((m) => m.message).join(' '), errors },
+        headers,
+      }
+    }
+    if (err?.code === 'E_ROUTE_NOT_FOUND') {
+      const allowed = this.allowedMethods(ctx)
+      if (allowed.length > 0) {
+        headers['Allow'] = allowed.join(', ')
+        return {
+          status: 405,
+          body: { detail: `Method "${ctx.request.method()}" not allowed.` },
+          headers,
+        }
+      }
+      return { status: 404, body: { detail: 'Not found.' }, headers }
+    }
+    if (err?.status === 400 && error instanceof SyntaxError) {
+      return { status: 400, body: { detail: `JSON parse error - ${error.message}` }, headers }
+    }
+    if (err?.status === 422 && err.message?.startsWith('Invalid JSON')) {
+      return {
+        status: 400,
+        body: { detail: 'JSON parse error - the body must be a JSON object.' },
+        headers,
+      }
+    }
+    if (err?.status === 413) {
+      return { status: 413, body: { detail: 'Request body is too large.' }, headers }
+    }
+    if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) {
+      return { status: err.status, body: { detail: err.message ?? 'Bad request.' }, headers }
+    }
+    if (isDatabaseUnavailable(error)) {
+      headers['Retry-After'] = '5'
+      return {
+        status: 503,
+        body: { detail: 'Service temporarily unavailable: the database is not answering.' },
+        headers,
+      }
+    }
+    return { status: 500, body: { detail: 'A server error occurred.' }, headers }
+  }
+
+  private allowedMethods(ctx: HttpContext) {
+    const url = ctx.request.url()
+    return METHODS.filter((method) => router.match(url, method, false) !== null)
+  }
+}

@@ -1,0 +1,75 @@
+import { DateTime } from 'luxon'
+import { BaseModel, belongsTo, column } from '@adonisjs/lucid/orm'
+import type { BelongsTo } from '@adonisjs/lucid/types/relations'
+import User from '#models/user'
+
+/** An opaque access token. Only its SHA-256 hash is stored; see TokenService. */
+export default class AccessToken extends BaseModel {
+  static table = 'auth_access_tokens'
+
+  @column({ isPrimary: true })
+  declare id: number
+
+  @column()
+  declare tokenableId: number
+
+  @column()
+  declare type: string
+
+  @column()
+  declare name: string | null
+
+  @column({ serializeAs: null })
+  declare hash: string
+
+  @column({
+    prepare: (value: string[]) => JSON.stringify(value),
+    consume: (value: string | string[]) => (typeof value === 'string' ? JSON.parse(value) : value),
+  })
+  declare abilities: string[]
+
+  @column({ serializeAs: null })
+  declare encryptedSecret: string | null
+
+  @column()
+  declare hint: string | null
+
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime
+
+  @column.dateTime()
+  declare lastUsedAt: DateTime | null
+
+  @column.dateTime()
+  declare expiresAt: DateTime | null
+
+  @belongsTo(() => User, { foreignKey: 'tokenableId' })
+  declare user: BelongsTo<typeof User>
+
+  /** Value is set only on the instance that created the token (shown once). */
+  declare value?: string
+
+  get isExpired(): boolean {
+    return this.expiresAt !== null && this.expiresAt <= DateTime.now()
+  }
+
+  get status(): 'live' | 'expired' {
+    return this.isExpired ? 'expired' : 'live'
+  }
+
+  /** A get-or-create token: the same key is handed out again while it is live. */
+  get isRetrievable(): boolean {
+    return this.encryptedSecret !== null
+  }
+
+  allows(ability: string): boolean {
+    return this.abilities.includes('*') || this.abilities.includes(ability)
+  }
+
+  serializeExtras() {
+    return { status: this.status }
+  }
+}

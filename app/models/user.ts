@@ -1,0 +1,51 @@
+import { DateTime } from 'luxon'
+import hash from '@adonisjs/core/services/hash'
+import { compose } from '@adonisjs/core/helpers'
+import { BaseModel, column, hasMany } from '@adonisjs/lucid/orm'
+import type { HasMany } from '@adonisjs/lucid/types/relations'
+import { withAuthFinder } from '@adonisjs/auth/mixins/lucid'
+import AccessToken from '#models/access_token'
+
+const AuthFinder = withAuthFinder(() => hash.use('scrypt'), {
+  uids: ['username', 'email'],
+  passwordColumnName: 'password',
+})
+
+/** A person or client who can sign in and hold tokens (Django's auth.User). */
+export default class User extends compose(BaseModel, AuthFinder) {
+  @column({ isPrimary: true })
+  declare id: number
+
+  @column()
+  declare username: string
+
+  @column()
+  declare email: string | null
+
+  @column({ serializeAs: null })
+  declare password: string
+
+  @column()
+  declare isActive: boolean
+
+  @column()
+  declare isStaff: boolean
+
+  @column()
+  declare isSuperuser: boolean
+
+  @column.dateTime()
+  declare lastLoginAt: DateTime | null
+
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime | null
+
+  @hasMany(() => AccessToken, { foreignKey: 'tokenableId' })
+  declare tokens: HasMany<typeof AccessToken>
+
+  /** Set by the token guard on the request that authenticated with a token. */
+  declare currentAccessToken?: AccessToken
+}

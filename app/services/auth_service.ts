@@ -1,0 +1,39 @@
+import { DateTime } from 'luxon'
+import hash from '@adonisjs/core/services/hash'
+import { errors as authErrors } from '@adonisjs/auth'
+import gatehouse from '#config/gatehouse'
+import User from '#models/user'
+
+/** Checks username-or-email + password the way Django's ModelBackend does. */
+export class AuthService {
+  constructor(private config = gatehouse.passwords) {}
+
+  /**
+   * Returns the active user with these credentials, or null. Wrong password,
+   * unknown user, inactive user and an over-long password are not told apart,
+   * and each costs one password hash (no user enumeration by timing).
+   */
+  async attempt(uid: string, password: string): Promise<User | null> {
+    if (password.length > this.config.maxLength || uid.length > 254) {
+      await hash.make('gatehouse-equal-cost-placeholder')
+      return null
+    }
+
+    let user: User
+    try {
+      user = await User.verifyCredentials(uid, password)
+    } catch (error) {
+      if (error instanceof authErrors.E_INVALID_CREDENTIALS) return null
+      throw error
+    }
+    if (!user.isActive) return null
+    return user
+  }
+
+  async recordLogin(user: User) {
+    user.lastLoginAt = DateTime.now()
+    await user.save()
+  }
+}
+
+export default new AuthService()

@@ -1,0 +1,223 @@
+import { DateTime } from 'luxon'
+import db from '@adonisjs/lucid/services/db'
+import encryption from '@adonisjs/core/services/encryption'
+import string from '@adonisjs/core/helpers/string'
+import gatehouse from '#config/gatehouse'
+import AccessToken from '#models/access_token'
+import User from '#models/user'
+import { generateKey, hashKey, isDrfKey, isWellFormedKey } from '#services/token_key'
+
+const ENCRYPTION_PURPOSE = 'gatehouse-token'
+const TABLE = AccessToken.table
+
+export interface TokenOptions {
+  name?: string
+  abilities?: string[]
+  /** "30d", "12h", … ; null = never expires; undefined = the configured default. */
+  expiresIn?: string | null
+}
+
+export interface IssuedToken {
+  token: AccessToken
+  /** The plaintext key. Shown to its owner once (or again, for get-or-create). */
+  value: string
+  created: boolean
+}
+
+export type AuthenticationResult =
+  | { ok: true; user: User; token: AccessToken }
+  | { ok: false; reason: 'invalid' | 'expired' | 'inactive' }
+
+/** Expiry syntax accepted everywhere: a number and a unit (s, m, h, d, w), or "never". */
+export const EXPIRES_IN_PATTERN = /^(never|[1-9][0-9]{0,5}[smhdw])$/
+
+export class InvalidExpiryError extends Error {}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE'
+}
+
+/** Issues, finds, verifies and revokes access tokens. No HTTP in here. */
+export class TokenService {
+  constructor(private config = gatehouse.tokens) {}
+
+  expiresAt(expiresIn: string | null | undefined): DateTime | null {
+    const value = expiresIn === undefined ? this.config.expiresIn : expiresIn
+    if (value === null || value === 'never') return null
+    if (!EXPIRES_IN_PATTERN.test(value)) {
+      throw new InvalidExpiryError(
+        `Invalid expiry "${value}": use a number and a unit (s, m, h, d, w), e.g. 30d, or "never".`
+      )
+    }
+    const unit = value.at(-1) === 'w' ? 'd' : value.at(-1)
+    const amount = Number(value.slice(0, -1)) * (value.at(-1) === 'w' ? 7 : 1)
+    return DateTime.now().plus({ seconds: string.seconds.parse(`${amount}${unit}`) })
+  }
+
+  /** Creates a new token. Retrievable tokens keep their key encrypted for get-or-create. */
+  async create(user: User, options: TokenOptions & { retrievable?: boolean } = {}) {
+    const key = generateKey(this.config.prefix)
+    const token = await AccessToken.create({
+      tokenableId: user.id,
+      type: this.config.type,
+      name: options.name ?? this.config.defaultName,
+      hash: key.hash,
+      hint: key.hint,
+      abilities: options.abilities ?? ['*'],
+      encryptedSecret: options.retrievable
+        ? encryption.encrypt(key.value, { purpose: ENCRYPTION_PURPOSE })
+        : null,
+      expiresAt: this.expiresAt(options.expiresIn),
+      lastUsedAt: null,
+    })
+    token.value = key.value
+    return { token, value: key.value, created: true } satisfies IssuedToken
+  }
+
+  /**
+   * DRF's Token.objects.get_or_create(user=user), per token name: the same key
+   * while the token is live, a new one after revocation or expiry. Concurrent
+   * calls converge on one token through a partial unique index.
+   */
+  async getOrCreate(user: User, options: TokenOptions = {}): Promise<IssuedToken> {
+    const name = options.name ?? this.config.defaultName
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const existing = await AccessToken.query()
+        .where('tokenable_id', user.id)
+        .where('type', this.config.type)
+        .where('name', name)
+        .whereNotNull('encrypted_secret')
+        .first()
+
+      if (existing) {
+        const value = existing.isExpired
+          ? null
+          : encryption.decrypt<string>(existing.encryptedSecret!, ENCRYPTION_PURPOSE)
+        if (value) {
+          existing.value = value
+          return { token: existing, value, created: false }
+        }
+        // Expired (or sealed with an APP_KEY that is gone): keep it as a plain
+        // expired token in the history and free the name for a new one.
+        await AccessToken.query()
+          .where('id', existing.id)
+          .update({ encrypted_secret: null, updated_at: this.now() })
+      }
+
+      try {
+        return await this.create(user, { ...options, name, retrievable: true })
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error
+      }
+    }
+    throw new Error('Could not get or create a token: too much contention for one user and name')
+  }
+
+  /**
+   * Verifies a presented key with at most one query (token joined with its
+   * user) and no write, except last_used_at at most once per resolution.
+   * Malformed keys and bad checksums are refused without touching the database.
+   */
+  async authenticate(key: string): Promise<AuthenticationResult> {
+    if (!isWellFormedKey(this.config.prefix, key) && !isDrfKey(key)) {
+      return { ok: false, reason: 'invalid' }
+    }
+
+    const row = await db
+      .from(`${TABLE} as t`)
+      .join('users as u', 'u.id', 't.tokenable_id')
+      .where('t.hash', hashKey(key))
+      .where('t.type', this.config.type)
+      .select(
+        'u.*',
+        't.id as t_id',
+        't.name as t_name',
+        't.abilities as t_abilities',
+        't.hint as t_hint',
+        't.created_at as t_created_at',
+        't.updated_at as t_updated_at',
+        't.last_used_at as t_last_used_at',
+        't.expires_at as t_expires_at'
+      )
+      .first()
+
+    if (!row) return { ok: false, reason: 'invalid' }
+
+    const token = AccessToken.$createFromAdapterResult({
+      id: row.t_id,
+      tokenable_id: row.id,
+      type: this.config.type,
+      name: row.t_name,
+      abilities: row.t_abilities,
+      hint: row.t_hint,
+      created_at: row.t_created_at,
+      updated_at: row.t_updated_at,
+      last_used_at: row.t_last_used_at,
+      expires_at: row.t_expires_at,
+    })!
+    if (token.isExpired) return { ok: false, reason: 'expired' }
+
+    const user = User.$createFromAdapterResult(row)!
+    if (!user.isActive) return { ok: false, reason: 'inactive' }
+
+    await this.touch(token)
+    user.currentAccessToken = token
+    return { ok: true, user, token }
+  }
+
+  /** Records use, at most once per configured resolution per token. */
+  async touch(token: AccessToken) {
+    const resolution = string.seconds.parse(this.config.lastUsedResolution)
+    const now = DateTime.now()
+    if (token.lastUsedAt && now.diff(token.lastUsedAt, 'seconds').seconds < resolution) return
+    await db
+      .from(TABLE)
+      .where('id', token.id)
+      .update({ last_used_at: this.now(now) })
+    token.lastUsedAt = now
+  }
+
+  async list(user: User) {
+    return AccessToken.query()
+      .where('tokenable_id', user.id)
+      .where('type', this.config.type)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+  }
+
+  async find(user: User, id: number) {
+    return AccessToken.query()
+      .where('id', id)
+      .where('tokenable_id', user.id)
+      .where('type', this.config.type)
+      .first()
+  }
+
+  /** Revokes one of the user's tokens; false when it is not theirs or not there. */
+  async revoke(user: User, id: number): Promise<boolean> {
+    const deleted = await db
+      .from(TABLE)
+      .where('id', id)
+      .where('tokenable_id', user.id)
+      .where('type', this.config.type)
+      .delete()
+    return Number(deleted) > 0
+  }
+
+  async revokeAll(user: User): Promise<number> {
+    const deleted = await db
+      .from(TABLE)
+      .where('tokenable_id', user.id)
+      .where('type', this.config.type)
+      .delete()
+    return Number(deleted)
+  }
+
+  /** Formats a timestamp the way the current dialect stores it. */
+  private now(value: DateTime = DateTime.now()) {
+    return value.toFormat(db.connection().dialect.dateTimeFormat)
+  }
+}
+
+export default new TokenService()

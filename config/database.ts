@@ -1,0 +1,74 @@
+/*
+|--------------------------------------------------------------------------
+| Database (settings.DATABASES)
+|--------------------------------------------------------------------------
+|
+| SQLite is the embedded default: a file under tmp/, in WAL mode, created on
+| first start. DB_CONNECTION=pg switches to PostgreSQL, configured with
+| DATABASE_URL or the DB_HOST/DB_PORT/DB_USER/DB_PASSWORD/DB_DATABASE set.
+| Both run the same migrations.
+|
+| database/schema.ts generation is off: the migrations are the schema.
+|
+*/
+
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import env from '#start/env'
+import app from '@adonisjs/core/services/app'
+import { defineConfig } from '@adonisjs/lucid'
+
+const migrations = { naturalSort: true, paths: ['database/migrations'] }
+const debug = env.get('DB_DEBUG', false)
+
+export const sqlitePath = app.makePath(env.get('DB_SQLITE_PATH', 'tmp/db.sqlite3'))
+if (env.get('DB_CONNECTION', 'sqlite') === 'sqlite') {
+  mkdirSync(dirname(sqlitePath), { recursive: true })
+}
+
+/**
+ * Run migrations when the HTTP server starts: on by default outside
+ * production, so `npm run dev` on a fresh clone just works.
+ */
+export const autoMigrate = env.get('DB_AUTO_MIGRATE', !app.inProduction)
+
+const dbConfig = defineConfig({
+  connection: env.get('DB_CONNECTION', 'sqlite'),
+  prettyPrintDebugQueries: debug,
+  schemaGeneration: { enabled: false },
+  connections: {
+    sqlite: {
+      client: 'better-sqlite3',
+      connection: {
+        filename: sqlitePath,
+      },
+      useNullAsDefault: true,
+      debug,
+      pool: {
+        afterCreate: (connection: any, done: (error: Error | null, conn: unknown) => void) => {
+          connection.pragma('journal_mode = WAL')
+          connection.pragma('synchronous = NORMAL')
+          connection.pragma('foreign_keys = ON')
+          connection.pragma('busy_timeout = 5000')
+          done(null, connection)
+        },
+      },
+      migrations,
+    },
+    pg: {
+      client: 'pg',
+      connection: env.get('DATABASE_URL') ?? {
+        host: env.get('DB_HOST', '127.0.0.1'),
+        port: env.get('DB_PORT', 5432),
+        user: env.get('DB_USER', 'postgres'),
+        password: env.get('DB_PASSWORD', ''),
+        database: env.get('DB_DATABASE', 'gatehouse'),
+      },
+      pool: { min: 0, max: 10, acquireTimeoutMillis: 5000 },
+      debug,
+      migrations,
+    },
+  },
+})
+
+export default dbConfig

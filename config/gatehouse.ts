@@ -1,0 +1,36 @@
+/*
+|--------------------------------------------------------------------------
+| Gatehouse settings (the REST_FRAMEWORK block of settings.py)
+|--------------------------------------------------------------------------
+*/
+
+import env from '#start/env'
+
+function duration(value: string | undefined, fallback: string | null): string | null {
+  if (value === undefined || value.trim() === '') return fallback
+  return ['never', '0', 'none', 'off'].includes(value.trim().toLowerCase()) ? null : value.trim()
+}
+
+const gatehouseConfig = {
+  tokens: {
+    /** Fixed prefix of every key Gatehouse issues (recognisable by secret scanners). */
+    prefix: 'gth_',
+    /** Guard/provider type stored in the "type" column. */
+    type: 'auth_token',
+    /** Name of the token that POST /api-token-auth/ and login get-or-create. */
+    defaultName: 'default',
+    /** Lifetime of new tokens unless a request says otherwise; null = never expire. */
+    expiresIn: duration(env.get('TOKEN_EXPIRES_IN'), '30d'),
+    /** last_used_at is written at most once per this interval per token. */
+    lastUsedResolution: duration(env.get('TOKEN_LAST_USED_RESOLUTION'), '1m') ?? '1m',
+    /** Upper bound on how many live tokens one user may hold. */
+    maxPerUser: 100,
+  },
+  passwords: {
+    /** Longer passwords are refused before hashing: hash cost stays bounded. */
+    maxLength: 256,
+    minLength: 8,
+  },
+}
+
+export default gatehouseConfig

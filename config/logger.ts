@@ -1,0 +1,47 @@
+/*
+|--------------------------------------------------------------------------
+| Logger
+|--------------------------------------------------------------------------
+|
+| Pino, pretty in development, JSON in production. The redact paths keep
+| credentials out of the logs even if a request or body is ever logged.
+|
+*/
+
+import env from '#start/env'
+import app from '@adonisjs/core/services/app'
+import { defineConfig, destinations } from '@adonisjs/core/logger'
+
+const loggerConfig = defineConfig({
+  default: 'app',
+  loggers: {
+    app: {
+      enabled: true,
+      name: 'gatehouse',
+      level: env.get('LOG_LEVEL', 'info'),
+      redact: {
+        paths: [
+          'password',
+          '*.password',
+          'token',
+          '*.token',
+          'key',
+          'headers.authorization',
+          'headers.cookie',
+          '*.headers.authorization',
+          '*.headers.cookie',
+          'req.headers.authorization',
+          'req.headers.cookie',
+        ],
+        censor: '[redacted]',
+      },
+      destination: app.inDev ? await destinations.pretty() : undefined,
+    },
+  },
+})
+
+export default loggerConfig
+
+declare module '@adonisjs/core/types' {
+  export interface LoggersList extends InferLoggers<typeof loggerConfig> {}
+}

@@ -1,0 +1,63 @@
+/*
+|--------------------------------------------------------------------------
+| Environment variables service
+|--------------------------------------------------------------------------
+|
+| Every environment variable the app reads is declared and validated here;
+| config/*.ts files read them through this module and nothing else reads
+| process.env. Outside production a missing .env (or a .env without an
+| APP_KEY) is created from .env.example with a fresh random APP_KEY, so a
+| fresh clone starts with zero configuration. An existing key is never
+| overwritten.
+|
+*/
+
+import { Env } from '@adonisjs/core/env'
+import { ensureDotEnv } from '#start/dotenv'
+
+const APP_ROOT = new URL('../', import.meta.url)
+
+if (process.env.NODE_ENV !== 'production') {
+  ensureDotEnv(APP_ROOT)
+}
+
+export default await Env.create(APP_ROOT, {
+  NODE_ENV: Env.schema.enum(['development', 'production', 'test'] as const),
+  PORT: Env.schema.number.optional(),
+  HOST: Env.schema.string.optional({ format: 'host' }),
+  APP_KEY: Env.schema.secret(),
+  APP_URL: Env.schema.string.optional({ format: 'url', tld: false }),
+  LOG_LEVEL: Env.schema.enum.optional([
+    'fatal',
+    'error',
+    'warn',
+    'info',
+    'debug',
+    'trace',
+    'silent',
+  ] as const),
+
+  /*
+  |----------------------------------------------------------
+  | Database: SQLite (embedded default) or PostgreSQL
+  |----------------------------------------------------------
+  */
+  DB_CONNECTION: Env.schema.enum.optional(['sqlite', 'pg'] as const),
+  DB_SQLITE_PATH: Env.schema.string.optional(),
+  DATABASE_URL: Env.schema.string.optional({ format: 'url', tld: false, protocol: false }),
+  DB_HOST: Env.schema.string.optional({ format: 'host' }),
+  DB_PORT: Env.schema.number.optional(),
+  DB_USER: Env.schema.string.optional(),
+  DB_PASSWORD: Env.schema.string.optional(),
+  DB_DATABASE: Env.schema.string.optional(),
+  DB_AUTO_MIGRATE: Env.schema.boolean.optional(),
+  DB_DEBUG: Env.schema.boolean.optional(),
+
+  /*
+  |----------------------------------------------------------
+  | Tokens
+  |----------------------------------------------------------
+  */
+  TOKEN_EXPIRES_IN: Env.schema.string.optional(),
+  TOKEN_LAST_USED_RESOLUTION: Env.schema.string.optional(),
+})

@@ -1,0 +1,9 @@
+import { test } from '@japa/runner'
+
+test.group('Health', () => {
+  test('GET /health says the database answers', async ({ client }) => {
+    const response = await client.get('/health')
+    response.assertStatus(200)
+    response.assertBody({ status: 'ok', database: 'up' })
+  })
+})
