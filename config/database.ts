@@ -19,6 +19,7 @@ import app from '@adonisjs/core/services/app'
 import { defineConfig } from '@adonisjs/lucid'
 
 const migrations = { naturalSort: true, paths: ['database/migrations'] }
+const schemaGeneration = { enabled: false }
 const debug = env.get('DB_DEBUG', false)
 
 export const sqlitePath = app.makePath(env.get('DB_SQLITE_PATH', 'tmp/db.sqlite3'))
@@ -35,7 +36,6 @@ export const autoMigrate = env.get('DB_AUTO_MIGRATE', !app.inProduction)
 const dbConfig = defineConfig({
   connection: env.get('DB_CONNECTION', 'sqlite'),
   prettyPrintDebugQueries: debug,
-  schemaGeneration: { enabled: false },
   connections: {
     sqlite: {
       client: 'better-sqlite3',
@@ -54,6 +54,7 @@ const dbConfig = defineConfig({
         },
       },
       migrations,
+      schemaGeneration,
     },
     pg: {
       client: 'pg',
@@ -67,6 +68,7 @@ const dbConfig = defineConfig({
       pool: { min: 0, max: 10, acquireTimeoutMillis: 5000 },
       debug,
       migrations,
+      schemaGeneration,
     },
   },
 })
