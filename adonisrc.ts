@@ -19,7 +19,11 @@ export default defineConfig({
     () => import('#providers/auto_migrate_provider'),
   ],
 
-  preloads: [() => import('#start/routes'), () => import('#start/kernel')],
+  preloads: [
+    () => import('#start/routes'),
+    () => import('#start/kernel'),
+    () => import('#start/validator'),
+  ],
 
   tests: {
     suites: [

@@ -13,7 +13,7 @@ export default class ApiMiddleware {
   handle({ request }: HttpContext, next: NextFn) {
     request.request.headers.accept = 'application/json'
 
-    if (request.hasBody()) {
+    if (request.hasBody() && request.header('content-length') !== '0') {
       const contentType = request.header('content-type')
       if (!contentType || !request.is(PARSED_TYPES)) {
         throw new UnsupportedMediaTypeException(contentType ?? '')

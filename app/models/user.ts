@@ -25,13 +25,13 @@ export default class User extends compose(BaseModel, AuthFinder) {
   @column({ serializeAs: null })
   declare password: string
 
-  @column()
+  @column({ consume: Boolean })
   declare isActive: boolean
 
-  @column()
+  @column({ consume: Boolean })
   declare isStaff: boolean
 
-  @column()
+  @column({ consume: Boolean })
   declare isSuperuser: boolean
 
   @column.dateTime()
