@@ -1,7 +1,6 @@
 import pg from 'pg'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
-import testUtils from '@adonisjs/core/services/test_utils'
 
 /**
  * On PostgreSQL the suite runs in a database of its own (DB_DATABASE,
@@ -25,9 +24,25 @@ export async function prepareTestDatabase() {
   }
 }
 
+/** Empties every application table (not the migrations bookkeeping). */
+export async function truncateAll() {
+  const connection = db.connection()
+  const tables = (await connection.getAllTables(['public'])).filter(
+    (table) => !table.startsWith('adonis_schema')
+  )
+  if (tables.length === 0) return
+  if (connection.dialect.name === 'postgres') {
+    await connection.rawQuery(
+      `TRUNCATE ${tables.map((t) => `"${t}"`).join(', ')} RESTART IDENTITY CASCADE`
+    )
+    return
+  }
+  for (const table of tables) await connection.truncate(table, true)
+}
+
 /** Empties every table before each test of a group. */
 export function truncateEachTest(group: { each: { setup: (fn: () => any) => void } }) {
-  group.each.setup(() => testUtils.db().truncate())
+  group.each.setup(() => truncateAll())
 }
 
 /** The dialect in use, for the rare assertion that differs. */

@@ -1,0 +1,164 @@
+import { test } from '@japa/runner'
+import { truncateEachTest } from '#tests/helpers/database'
+import { expireToken, makeToken, makeUser } from '#tests/helpers/factories'
+import { generateKey } from '#services/token_key'
+import userService from '#services/user_service'
+
+const WWW_AUTHENTICATE = 'Token realm="api", Bearer realm="api"'
+
+test.group('Token authentication: DRF header cases', (group) => {
+  truncateEachTest(group)
+
+  test('{title} → 401 "{detail}"')
+    .with([
+      { title: 'no header', header: null, detail: 'Authentication credentials were not provided.' },
+      {
+        title: 'another scheme',
+        header: 'Basic dXNlcjpwYXNzd29yZA==',
+        detail: 'Authentication credentials were not provided.',
+      },
+      {
+        title: 'keyword alone',
+        header: 'Token',
+        detail: 'Invalid token header. No credentials provided.',
+      },
+      {
+        title: 'Bearer alone',
+        header: 'Bearer ',
+        detail: 'Invalid token header. No credentials provided.',
+      },
+      {
+        title: 'two parts after the keyword',
+        header: 'Token abc def',
+        detail: 'Invalid token header. Token string should not contain spaces.',
+      },
+      {
+        title: 'characters outside a key',
+        header: 'Token abc<def>',
+        detail: 'Invalid token header. Token string should not contain invalid characters.',
+      },
+      {
+        title: 'unknown key',
+        header: `Token ${generateKey('gth_').value}`,
+        detail: 'Invalid token.',
+      },
+      { title: 'random garbage', header: 'Bearer not-a-real-key', detail: 'Invalid token.' },
+      {
+        title: 'unknown DRF-style key',
+        header: 'Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b',
+        detail: 'Invalid token.',
+      },
+    ])
+    .run(async ({ client, route }, { header, detail }) => {
+      const request = client.get(route('api.v1.protected'))
+      if (header !== null) request.header('Authorization', header)
+      const response = await request
+      response.assertStatus(401)
+      response.assertBody({ detail })
+      response.assertHeader('www-authenticate', WWW_AUTHENTICATE)
+    })
+
+  test('Token and Bearer both authenticate, keyword case-insensitive', async ({
+    client,
+    route,
+    assert,
+  }) => {
+    const { user, value } = await makeToken()
+    for (const header of [
+      `Token ${value}`,
+      `Bearer ${value}`,
+      `token ${value}`,
+      `BEARER\t${value}`,
+    ]) {
+      const response = await client.get(route('api.v1.protected')).header('Authorization', header)
+      response.assertStatus(200)
+      assert.equal(response.body().detail, 'Authenticated user only')
+      assert.equal(response.body().user.username, user.username)
+      assert.notProperty(response.body().user, 'password')
+    }
+  })
+
+  test('a wrong secret with a valid checksum is "Invalid token."', async ({ client, route }) => {
+    await makeToken()
+    const response = await client
+      .get(route('api.v1.protected'))
+      .header('Authorization', `Token ${generateKey('gth_').value}`)
+    response.assertStatus(401)
+    response.assertBody({ detail: 'Invalid token.' })
+  })
+
+  test('an expired token is refused with a message that says so', async ({ client, route }) => {
+    const { token, value } = await makeToken()
+    await expireToken(token.id)
+    const response = await client
+      .get(route('api.v1.protected'))
+      .header('Authorization', `Token ${value}`)
+    response.assertStatus(401)
+    response.assertBody({ detail: 'Token has expired.' })
+    response.assertHeader('www-authenticate', WWW_AUTHENTICATE)
+  })
+
+  test('an inactive user is refused: "User inactive or deleted."', async ({ client, route }) => {
+    const { user, value } = await makeToken()
+    await userService.setActive(user, false)
+    const response = await client
+      .get(route('api.v1.protected'))
+      .header('Authorization', `Token ${value}`)
+    response.assertStatus(401)
+    response.assertBody({ detail: 'User inactive or deleted.' })
+  })
+
+  test('a deleted user takes its tokens along (cascade)', async ({ client, route }) => {
+    const { user, value } = await makeToken()
+    await user.delete()
+    const response = await client
+      .get(route('api.v1.protected'))
+      .header('Authorization', `Token ${value}`)
+    response.assertStatus(401)
+    response.assertBody({ detail: 'Invalid token.' })
+  })
+
+  test('a valid token without a required ability gets 403, not 401', async ({ client, route }) => {
+    const { value } = await makeToken(undefined, ['profile:read'])
+    const response = await client
+      .get(route('api.v1.tokens.index'))
+      .header('Authorization', `Token ${value}`)
+    response.assertStatus(403)
+    response.assertBody({ detail: 'You do not have permission to perform this action.' })
+
+    const allowed = await client
+      .get(route('api.v1.protected'))
+      .header('Authorization', `Token ${value}`)
+    allowed.assertStatus(200)
+  })
+
+  test('a token with the ability passes', async ({ client, route }) => {
+    const { value } = await makeToken(undefined, ['tokens:read'])
+    const response = await client
+      .get(route('api.v1.tokens.index'))
+      .header('Authorization', `Bearer ${value}`)
+    response.assertStatus(200)
+  })
+
+  test('API errors are JSON whatever Accept says', async ({ client, route, assert }) => {
+    for (const accept of ['text/html', 'text/plain', '*/*', 'application/xml']) {
+      const response = await client.get(route('api.v1.protected')).header('Accept', accept)
+      response.assertStatus(401)
+      assert.match(response.header('content-type'), /application\/json/)
+      response.assertBody({ detail: 'Authentication credentials were not provided.' })
+    }
+    const missing = await client.get('/api/v1/nope').header('Accept', 'text/html')
+    missing.assertStatus(404)
+    missing.assertBody({ detail: 'Not found.' })
+  })
+
+  test('unknown users in the token are not revealed: me works only with a token', async ({
+    client,
+    route,
+  }) => {
+    const user = await makeUser()
+    const response = await client.get(route('api.v1.me')).loginAs(user)
+    response.assertStatus(200)
+    response.assertBodyContains({ user: { id: user.id, username: user.username } })
+  })
+})
