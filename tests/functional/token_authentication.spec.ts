@@ -49,8 +49,8 @@ test.group('Token authentication: DRF header cases', (group) => {
         detail: 'Invalid token.',
       },
     ])
-    .run(async ({ client, route }, { header, detail }) => {
-      const request = client.get(route('api.v1.protected'))
+    .run(async ({ client }, { header, detail }) => {
+      const request = client.get('/api/v1/protected')
       if (header !== null) request.header('Authorization', header)
       const response = await request
       response.assertStatus(401)
@@ -60,7 +60,6 @@ test.group('Token authentication: DRF header cases', (group) => {
 
   test('Token and Bearer both authenticate, keyword case-insensitive', async ({
     client,
-    route,
     assert,
   }) => {
     const { user, value } = await makeToken()
@@ -70,7 +69,7 @@ test.group('Token authentication: DRF header cases', (group) => {
       `token ${value}`,
       `BEARER\t${value}`,
     ]) {
-      const response = await client.get(route('api.v1.protected')).header('Authorization', header)
+      const response = await client.get('/api/v1/protected').header('Authorization', header)
       response.assertStatus(200)
       assert.equal(response.body().detail, 'Authenticated user only')
       assert.equal(response.body().user.username, user.username)
@@ -78,73 +77,61 @@ test.group('Token authentication: DRF header cases', (group) => {
     }
   })
 
-  test('a wrong secret with a valid checksum is "Invalid token."', async ({ client, route }) => {
+  test('a wrong secret with a valid checksum is "Invalid token."', async ({ client }) => {
     await makeToken()
     const response = await client
-      .get(route('api.v1.protected'))
+      .get('/api/v1/protected')
       .header('Authorization', `Token ${generateKey('gth_').value}`)
     response.assertStatus(401)
     response.assertBody({ detail: 'Invalid token.' })
   })
 
-  test('an expired token is refused with a message that says so', async ({ client, route }) => {
+  test('an expired token is refused with a message that says so', async ({ client }) => {
     const { token, value } = await makeToken()
     await expireToken(token.id)
-    const response = await client
-      .get(route('api.v1.protected'))
-      .header('Authorization', `Token ${value}`)
+    const response = await client.get('/api/v1/protected').header('Authorization', `Token ${value}`)
     response.assertStatus(401)
     response.assertBody({ detail: 'Token has expired.' })
     response.assertHeader('www-authenticate', WWW_AUTHENTICATE)
   })
 
-  test('an inactive user is refused: "User inactive or deleted."', async ({ client, route }) => {
+  test('an inactive user is refused: "User inactive or deleted."', async ({ client }) => {
     const { user, value } = await makeToken()
     await userService.setActive(user, false)
-    const response = await client
-      .get(route('api.v1.protected'))
-      .header('Authorization', `Token ${value}`)
+    const response = await client.get('/api/v1/protected').header('Authorization', `Token ${value}`)
     response.assertStatus(401)
     response.assertBody({ detail: 'User inactive or deleted.' })
   })
 
-  test('a deleted user takes its tokens along (cascade)', async ({ client, route }) => {
+  test('a deleted user takes its tokens along (cascade)', async ({ client }) => {
     const { user, value } = await makeToken()
     await user.delete()
-    const response = await client
-      .get(route('api.v1.protected'))
-      .header('Authorization', `Token ${value}`)
+    const response = await client.get('/api/v1/protected').header('Authorization', `Token ${value}`)
     response.assertStatus(401)
     response.assertBody({ detail: 'Invalid token.' })
   })
 
-  test('a valid token without a required ability gets 403, not 401', async ({ client, route }) => {
+  test('a valid token without a required ability gets 403, not 401', async ({ client }) => {
     const { value } = await makeToken(undefined, ['profile:read'])
-    const response = await client
-      .get(route('api.v1.tokens.index'))
-      .header('Authorization', `Token ${value}`)
+    const response = await client.get('/api/v1/tokens').header('Authorization', `Token ${value}`)
     response.assertStatus(403)
     response.assertBody({ detail: 'You do not have permission to perform this action.' })
 
-    const allowed = await client
-      .get(route('api.v1.protected'))
-      .header('Authorization', `Token ${value}`)
+    const allowed = await client.get('/api/v1/protected').header('Authorization', `Token ${value}`)
     allowed.assertStatus(200)
   })
 
-  test('a token with the ability passes', async ({ client, route }) => {
+  test('a token with the ability passes', async ({ client }) => {
     const { value } = await makeToken(undefined, ['tokens:read'])
-    const response = await client
-      .get(route('api.v1.tokens.index'))
-      .header('Authorization', `Bearer ${value}`)
+    const response = await client.get('/api/v1/tokens').header('Authorization', `Bearer ${value}`)
     response.assertStatus(200)
   })
 
-  test('API errors are JSON whatever Accept says', async ({ client, route, assert }) => {
+  test('API errors are JSON whatever Accept says', async ({ client, assert }) => {
     for (const accept of ['text/html', 'text/plain', '*/*', 'application/xml']) {
-      const response = await client.get(route('api.v1.protected')).header('Accept', accept)
+      const response = await client.get('/api/v1/protected').header('Accept', accept)
       response.assertStatus(401)
-      assert.match(response.header('content-type'), /application\/json/)
+      assert.match(response.header('content-type') ?? '', /application\/json/)
       response.assertBody({ detail: 'Authentication credentials were not provided.' })
     }
     const missing = await client.get('/api/v1/nope').header('Accept', 'text/html')
@@ -152,12 +139,9 @@ test.group('Token authentication: DRF header cases', (group) => {
     missing.assertBody({ detail: 'Not found.' })
   })
 
-  test('unknown users in the token are not revealed: me works only with a token', async ({
-    client,
-    route,
-  }) => {
+  test('loginAs authenticates through the token guard', async ({ client }) => {
     const user = await makeUser()
-    const response = await client.get(route('api.v1.me')).loginAs(user)
+    const response = await client.get('/api/v1/me').loginAs(user)
     response.assertStatus(200)
     response.assertBodyContains({ user: { id: user.id, username: user.username } })
   })

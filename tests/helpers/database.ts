@@ -27,9 +27,8 @@ export async function prepareTestDatabase() {
 /** Empties every application table (not the migrations bookkeeping). */
 export async function truncateAll() {
   const connection = db.connection()
-  const tables = (await connection.getAllTables(['public'])).filter(
-    (table) => !table.startsWith('adonis_schema')
-  )
+  const allTables = await connection.getAllTables(['public'])
+  const tables = allTables.filter((table) => !table.startsWith('adonis_schema'))
   if (tables.length === 0) return
   if (connection.dialect.name === 'postgres') {
     await connection.rawQuery(
