@@ -9,3 +9,9 @@ export function baseUrl() {
 export function rawRequest(path: string, init: RequestInit = {}) {
   return fetch(`${baseUrl()}${path}`, init)
 }
+
+/** Sends a request (Japa API client) and returns its status code. */
+export async function statusOf(request: PromiseLike<{ status(): number }>) {
+  const response = await request
+  return response.status()
+}
