@@ -1,24 +1,31 @@
+import { rmSync } from 'node:fs'
 import pg from 'pg'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 
 /**
- * On PostgreSQL the suite runs in a database of its own (DB_DATABASE,
- * "gatehouse_test" from .env.test): create it when it is missing.
+ * Every run starts from an empty database. SQLite: the test file is removed.
+ * PostgreSQL: the suite runs in a database of its own (DB_DATABASE,
+ * "gatehouse_test" from .env.test), dropped and created again.
  */
 export async function prepareTestDatabase() {
   const config = app.config.get<any>('database')
   const connection = config.connections[config.connection]
+  if (connection.client === 'better-sqlite3') {
+    await db.manager.closeAll()
+    const file = connection.connection.filename
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true })
+    return
+  }
   if (connection.client !== 'pg' || typeof connection.connection === 'string') return
 
   const { database, ...server } = connection.connection
   const client = new pg.Client({ ...server, database: 'postgres' })
   await client.connect()
   try {
-    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])
-    if (found.rowCount === 0) {
-      await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`)
-    }
+    const name = `"${database.replace(/"/g, '""')}"`
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await client.query(`CREATE DATABASE ${name}`)
   } finally {
     await client.end()
   }
