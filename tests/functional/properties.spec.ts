@@ -104,12 +104,9 @@ test.group('Properties: cost of a request', (group) => {
   test('a random or mistyped key is refused without any query', async ({ client, assert }) => {
     const { value } = await makeToken()
     const typo = value.slice(0, 10) + (value[10] === 'a' ? 'b' : 'a') + value.slice(11)
-    for (const key of [
-      generateKey('gth_').value.slice(0, -1) + '0',
-      typo,
-      'garbage',
-      'gth_short',
-    ]) {
+    const random = generateKey('gth_').value
+    const badChecksum = random.slice(0, -1) + (random.at(-1) === '0' ? '1' : '0')
+    for (const key of [badChecksum, typo, 'garbage', 'gth_short']) {
       const { queries } = await recordQueries(async () => {
         const response = await client
           .get('/api/v1/protected')
