@@ -12,8 +12,10 @@ import {
  * get-or-create as POST /api-token-auth/.
  */
 export default class TokensController {
-  async index({ auth, view }: HttpContext) {
+  async index({ auth, response, view }: HttpContext) {
     const tokens = await tokenService.list(auth.getUserOrFail())
+    // The page may show a key: keep it out of every cache.
+    response.header('Cache-Control', 'no-store')
     return view.render('pages/tokens', { tokens })
   }
 
