@@ -4,6 +4,16 @@ import tokenService from '#services/token_service'
 import { truncateEachTest } from '#tests/helpers/database'
 import { makePageUser, PASSWORD } from './pages_helpers.js'
 
+/** The key flashed by "Get my API token" or "Create token". */
+function issuedOf(response: { flashMessage(key: string): unknown }) {
+  return response.flashMessage('issuedToken') as {
+    id: number
+    name: string
+    value: string
+    retrievable: boolean
+  }
+}
+
 test.group('Pages: /tokens list', (group) => {
   truncateEachTest(group)
 
@@ -75,7 +85,7 @@ test.group('Pages: Get my API token', (group) => {
       .redirects(0)
     first.assertStatus(302)
     first.assertHeader('location', '/tokens')
-    const issued = first.flashMessage('issuedToken')
+    const issued = issuedOf(first)
     assert.match(issued.value, /^gth_/)
     assert.isTrue(issued.retrievable)
     assert.notInclude(first.header('location')!, issued.value)
@@ -86,7 +96,7 @@ test.group('Pages: Get my API token', (group) => {
       .loginAs(user)
       .withCsrfToken()
       .redirects(0)
-    assert.equal(again.flashMessage('issuedToken').value, issued.value)
+    assert.equal(issuedOf(again).value, issued.value)
 
     const api = await client.post('/api-token-auth/').json({ username: 'ada', password: PASSWORD })
     api.assertBody({ token: issued.value })
@@ -149,7 +159,7 @@ test.group('Pages: create a token', (group) => {
 
     response.assertStatus(302)
     response.assertHeader('location', '/tokens')
-    const issued = response.flashMessage('issuedToken')
+    const issued = issuedOf(response)
     assert.isFalse(issued.retrievable)
     assert.equal(issued.name, 'CI deploy')
 
@@ -174,7 +184,7 @@ test.group('Pages: create a token', (group) => {
       .withCsrfToken()
       .form({ name: 'forever', abilities: '*', expiresIn: 'never' })
       .redirects(0)
-    const token = await AccessToken.findOrFail(response.flashMessage('issuedToken').id)
+    const token = await AccessToken.findOrFail(issuedOf(response).id)
     assert.isNull(token.expiresAt)
     assert.deepEqual(token.abilities, ['*'])
   })
