@@ -39,6 +39,8 @@ test.group('Pages: home, static files, error pages', (group) => {
     response.assertTextIncludes('Page not found')
     response.assertTextIncludes('href="/"')
     assert.notInclude(response.text(), 'E_ROUTE_NOT_FOUND')
+    // No route, so no session: the page does not claim anyone is signed out.
+    assert.notInclude(response.text(), 'Not signed in')
   })
 
   test('an unknown API path keeps its JSON 404', async ({ client }) => {
