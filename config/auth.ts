@@ -5,17 +5,24 @@
 |
 | "api": Gatehouse's token guard, DRF's TokenAuthentication semantics
 | (`Authorization: Token <key>` or `Bearer <key>`).
+| "web": sessions, for the server-rendered pages (SessionAuthentication).
 |
 */
 
 import { defineConfig } from '@adonisjs/auth'
 import type { InferAuthenticators, InferAuthEvents, Authenticators } from '@adonisjs/auth/types'
+import { sessionGuard } from '@adonisjs/auth/session'
 import { tokenGuard } from '#guards/token_guard'
+import { ActiveSessionUserProvider } from '#guards/active_session_user_provider'
 
 const authConfig = defineConfig({
   default: 'api',
   guards: {
     api: tokenGuard(),
+    web: sessionGuard({
+      useRememberMeTokens: false,
+      provider: new ActiveSessionUserProvider({ model: () => import('#models/user') }),
+    }),
   },
 })
 

@@ -60,4 +60,14 @@ export default await Env.create(APP_ROOT, {
   */
   TOKEN_EXPIRES_IN: Env.schema.string.optional(),
   TOKEN_LAST_USED_RESOLUTION: Env.schema.string.optional(),
+
+  /*
+  |----------------------------------------------------------
+  | Sessions (the pages): cookie (default), redis or memory (tests)
+  |----------------------------------------------------------
+  */
+  SESSION_DRIVER: Env.schema.enum.optional(['cookie', 'redis', 'memory'] as const),
+  REDIS_HOST: Env.schema.string.optional({ format: 'host' }),
+  REDIS_PORT: Env.schema.number.optional(),
+  REDIS_PASSWORD: Env.schema.string.optional(),
 })

@@ -13,14 +13,26 @@ import server from '@adonisjs/core/services/server'
 
 server.errorHandler(() => import('#exceptions/handler'))
 
-server.use([() => import('#middleware/container_bindings_middleware')])
+server.use([
+  () => import('#middleware/container_bindings_middleware'),
+  () => import('@adonisjs/static/static_middleware'),
+])
 
 router.use([
   () => import('@adonisjs/core/bodyparser_middleware'),
+  () => import('#middleware/security_headers_middleware'),
   () => import('@adonisjs/auth/initialize_auth_middleware'),
 ])
 
+/*
+| Pages add session + csrf + silentAuth on their route group; the API never
+| gets a session (no cookies on API responses).
+*/
 export const middleware = router.named({
   api: () => import('#middleware/api_middleware'),
   auth: () => import('#middleware/auth_middleware'),
+  guest: () => import('#middleware/guest_middleware'),
+  session: () => import('@adonisjs/session/session_middleware'),
+  csrf: () => import('#middleware/csrf_middleware'),
+  silentAuth: () => import('#middleware/silent_auth_middleware'),
 })

@@ -15,6 +15,10 @@ const ObtainTokenController = () => import('#controllers/api/obtain_token_contro
 const AuthController = () => import('#controllers/api/auth_controller')
 const MeController = () => import('#controllers/api/me_controller')
 const TokensController = () => import('#controllers/api/tokens_controller')
+const HomeController = () => import('#controllers/home_controller')
+const SessionController = () => import('#controllers/session_controller')
+const DashboardController = () => import('#controllers/dashboard_controller')
+const WebTokensController = () => import('#controllers/tokens_controller')
 
 /*
 | Probes for load balancers and operators.
@@ -69,3 +73,38 @@ router
   .prefix('/api/v1')
   .as('api.v1')
   .use([middleware.api(), middleware.auth({ guards: ['api'] })])
+
+/*
+| Pages, for people (server-rendered, `web` session guard). Only these routes
+| get a session, CSRF protection and the signed-in user; the API above never
+| sets a cookie.
+*/
+router
+  .group(() => {
+    router.get('/', [HomeController, 'show']).as('home')
+
+    router
+      .group(() => {
+        router.get('/login', [SessionController, 'create']).as('login')
+        router.post('/login', [SessionController, 'store']).as('login.store')
+      })
+      .use(middleware.guest({ guards: ['web'] }))
+
+    router
+      .group(() => {
+        router.post('/logout', [SessionController, 'destroy']).as('logout')
+        router.get('/dashboard', [DashboardController, 'show']).as('dashboard')
+        router.get('/tokens', [WebTokensController, 'index']).as('tokens.index')
+        router.post('/tokens', [WebTokensController, 'store']).as('tokens.store')
+        router.post('/tokens/mine', [WebTokensController, 'mine']).as('tokens.mine')
+        router
+          .post('/tokens/revoke-all', [WebTokensController, 'destroyAll'])
+          .as('tokens.revoke_all')
+        router
+          .post('/tokens/:id/revoke', [WebTokensController, 'destroy'])
+          .as('tokens.revoke')
+          .where('id', router.matchers.number())
+      })
+      .use(middleware.auth({ guards: ['web'] }))
+  })
+  .use([middleware.session(), middleware.csrf(), middleware.silentAuth({ guards: ['web'] })])

@@ -5,16 +5,21 @@ import type { Config } from '@japa/runner/types'
 import { pluginAdonisJS } from '@japa/plugin-adonisjs'
 import testUtils from '@adonisjs/core/services/test_utils'
 import { authApiClient } from '@adonisjs/auth/plugins/api_client'
+import { sessionApiClient } from '@adonisjs/session/plugins/api_client'
+import { shieldApiClient } from '@adonisjs/shield/plugins/api_client'
 import { prepareTestDatabase } from '#tests/helpers/database'
 
 /**
- * Japa plugins: assertions, the HTTP client (with loginAs through the token
- * guard) and AdonisJS helpers (route(), ace).
+ * Japa plugins: assertions, the HTTP client (loginAs through the token guard,
+ * or `withGuard('web').loginAs()` through a session; withCsrfToken() for
+ * page forms) and AdonisJS helpers (route(), ace).
  */
 export const plugins: Config['plugins'] = [
   assert(),
   apiClient(),
   pluginAdonisJS(app),
+  sessionApiClient(app),
+  shieldApiClient(),
   authApiClient(app),
 ]
 

@@ -3,6 +3,7 @@ import router from '@adonisjs/core/services/router'
 import { errors as vineErrors } from '@vinejs/vine'
 import { errors as authErrors } from '@adonisjs/auth'
 import { type HttpContext, ExceptionHandler } from '@adonisjs/core/http'
+import type { StatusPageRange, StatusPageRenderer } from '@adonisjs/core/types/http'
 import {
   FieldErrorsException,
   TokenAuthenticationException,
@@ -43,10 +44,21 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 /**
  * One place decides the shape of every error: API requests always get JSON
  * `{"detail": …}` (DRF's shape, DRF's messages) and never a stack trace;
- * other requests get AdonisJS's pages.
+ * pages get friendly 404 and 5xx pages (5xx shows AdonisJS's debug page in
+ * development only).
  */
 export default class HttpExceptionHandler extends ExceptionHandler {
   protected debug = !app.inProduction
+  protected renderStatusPages = true
+  protected statusPages: Record<StatusPageRange, StatusPageRenderer> = {
+    '404': (_, { view }) => view.render('pages/errors/not_found'),
+    ...(app.inDev
+      ? {}
+      : {
+          '500..599': (error, { view }) =>
+            view.render('pages/errors/server_error', { status: error.status }),
+        }),
+  }
 
   async handle(error: unknown, ctx: HttpContext) {
     if (!isApiRequest(ctx)) return super.handle(error, ctx)

@@ -1,4 +1,4 @@
-import vine from '@vinejs/vine'
+import vine, { SimpleMessagesProvider } from '@vinejs/vine'
 import { EXPIRES_IN_PATTERN } from '#services/token_service'
 import { tokenNameRule } from '#validators/auth'
 
@@ -23,3 +23,43 @@ export const tokenIdValidator = vine.compile(
     id: vine.number().withoutDecimals().positive().max(2147483647),
   })
 )
+
+const ABILITY = '(\\*|[a-z0-9][a-z0-9_.:-]{0,63})'
+/** One to 32 abilities, separated by spaces or commas: "tokens:read tokens:write". */
+const ABILITY_LIST = new RegExp(`^${ABILITY}([\\s,]+${ABILITY}){0,31}$`, 'i')
+
+/** The "Create token" form of the pages: abilities typed as one line of text. */
+export const createTokenFormValidator = vine.compile(
+  vine.object({
+    name: tokenNameRule(),
+    abilities: vine
+      .string()
+      .trim()
+      .regex(ABILITY_LIST)
+      .transform((value) => [...new Set(value.split(/[\s,]+/))]),
+    expiresIn: vine.string().trim().regex(EXPIRES_IN_PATTERN),
+  })
+)
+
+createTokenFormValidator.messagesProvider = new SimpleMessagesProvider({
+  'name.required': 'Give the token a name, e.g. "CI deploy".',
+  'name.minLength': 'Give the token a name, e.g. "CI deploy".',
+  'name.maxLength': 'The name may be at most {{ max }} characters long.',
+  'abilities.required': 'List at least one ability, or * for full access.',
+  'abilities.regex':
+    'Abilities are words such as tokens:read, separated by spaces or commas (at most 32), or * for full access.',
+  'expiresIn.required': 'Choose when the token expires.',
+  'expiresIn.regex': 'Choose when the token expires.',
+})
+
+/** "Revoke all tokens" needs its confirmation box ticked. */
+export const revokeAllTokensValidator = vine.compile(
+  vine.object({
+    confirm: vine.accepted(),
+  })
+)
+
+revokeAllTokensValidator.messagesProvider = new SimpleMessagesProvider({
+  'confirm.accepted': 'Tick the box to confirm that every token should be revoked.',
+  'confirm.required': 'Tick the box to confirm that every token should be revoked.',
+})

@@ -1,0 +1,393 @@
+import { test } from '@japa/runner'
+import AccessToken from '#models/access_token'
+import tokenService from '#services/token_service'
+import { truncateEachTest } from '#tests/helpers/database'
+import { makePageUser, PASSWORD } from './pages_helpers.js'
+
+/** The key flashed by "Get my API token" or "Create token". */
+function issuedOf(response: { flashMessage(key: string): unknown }) {
+  return response.flashMessage('issuedToken') as {
+    id: number
+    name: string
+    value: string
+    retrievable: boolean
+  }
+}
+
+test.group('Pages: /tokens list', (group) => {
+  truncateEachTest(group)
+
+  test('lists the user’s tokens: name, abilities, dates, status; never a key', async ({
+    client,
+    assert,
+  }) => {
+    const user = await makePageUser()
+    const other = await makePageUser()
+    const ci = await tokenService.create(user, {
+      name: 'CI deploy',
+      abilities: ['tokens:read'],
+      expiresIn: '7d',
+    })
+    const old = await tokenService.create(user, { name: 'old laptop', expiresIn: '1d' })
+    old.token.expiresAt = old.token.expiresAt!.minus({ days: 2 })
+    await old.token.save()
+    await tokenService.create(other, { name: 'someone else' })
+
+    const response = await client.get('/tokens').withGuard('web').loginAs(user)
+    response.assertStatus(200)
+    response.assertHeader('cache-control', 'no-store')
+    const html = response.text()
+    assert.include(html, 'CI deploy')
+    assert.include(html, '<span class="chip">tokens:read</span>')
+    assert.include(html, 'old laptop')
+    assert.include(html, '<span class="badge badge-live">Live</span>')
+    assert.include(html, '<span class="badge badge-expired">Expired</span>')
+    assert.include(html, 'Never used')
+    assert.include(html, `${ci.token.hint}…`)
+    assert.notInclude(html, 'someone else')
+    assert.notInclude(html, ci.value)
+    assert.notInclude(html, old.value)
+  })
+
+  test('with no tokens, says so and offers no "revoke all"', async ({ client, assert }) => {
+    const user = await makePageUser()
+    const response = await client.get('/tokens').withGuard('web').loginAs(user)
+    response.assertTextIncludes('No tokens yet.')
+    assert.notInclude(response.text(), 'action="/tokens/revoke-all"')
+  })
+
+  test('every form on the page carries a CSRF field', async ({ client, assert }) => {
+    const user = await makePageUser()
+    await tokenService.create(user, { name: 'one' })
+    const response = await client.get('/tokens').withGuard('web').loginAs(user)
+    const html = response.text()
+
+    const forms = html.match(/<form[\s\S]*?<\/form>/g) ?? []
+    assert.isAtLeast(forms.length, 5) // sign out, mine, create, revoke one, revoke all
+    for (const form of forms) assert.include(form, "name='_csrf'")
+  })
+})
+
+test.group('Pages: Get my API token', (group) => {
+  truncateEachTest(group)
+
+  test('gives the same key as POST /api-token-auth/, every time, through a flash', async ({
+    client,
+    assert,
+  }) => {
+    const user = await makePageUser({ username: 'ada' })
+
+    const first = await client
+      .post('/tokens/mine')
+      .withGuard('web')
+      .loginAs(user)
+      .withCsrfToken()
+      .redirects(0)
+    first.assertStatus(302)
+    first.assertHeader('location', '/tokens')
+    const issued = issuedOf(first)
+    assert.match(issued.value, /^gth_/)
+    assert.isTrue(issued.retrievable)
+    assert.notInclude(first.header('location')!, issued.value)
+
+    const again = await client
+      .post('/tokens/mine')
+      .withGuard('web')
+      .loginAs(user)
+      .withCsrfToken()
+      .redirects(0)
+    assert.equal(issuedOf(again).value, issued.value)
+
+    const api = await client.post('/api-token-auth/').json({ username: 'ada', password: PASSWORD })
+    api.assertBody({ token: issued.value })
+    const tokens = await tokenService.list(user)
+    assert.lengthOf(tokens, 1)
+  })
+
+  test('the key is shown on the next page, with a copy button and its nonce script', async ({
+    client,
+    assert,
+  }) => {
+    const user = await makePageUser()
+    const { token, value } = await tokenService.getOrCreate(user)
+    const response = await client
+      .get('/tokens')
+      .withGuard('web')
+      .loginAs(user)
+      .withFlashMessages({
+        issuedToken: { id: token.id, name: token.name, value, retrievable: true, created: true },
+      })
+
+    const html = response.text()
+    assert.include(html, `value="${value}"`)
+    assert.include(html, 'data-copy-target="issued-key"')
+    const nonce = /script-src 'self' 'nonce-([^']+)'/.exec(
+      response.header('content-security-policy') ?? ''
+    )?.[1]
+    assert.exists(nonce)
+    assert.include(html, `<script nonce="${nonce}">`)
+  })
+
+  test('the key is not shown again on a plain reload', async ({ client, assert }) => {
+    const user = await makePageUser()
+    const { value } = await tokenService.getOrCreate(user)
+    const response = await client.get('/tokens').withGuard('web').loginAs(user)
+    assert.notInclude(response.text(), value)
+    assert.notInclude(response.text(), '<script')
+  })
+})
+
+test.group('Pages: create a token', (group) => {
+  truncateEachTest(group)
+
+  test('creates a token with name, abilities and expiry; the key is flashed once', async ({
+    client,
+    assert,
+  }) => {
+    const user = await makePageUser()
+    const response = await client
+      .post('/tokens')
+      .withGuard('web')
+      .loginAs(user)
+      .withCsrfToken()
+      .form({
+        name: 'CI deploy',
+        abilities: 'tokens:read, tokens:write tokens:read',
+        expiresIn: '7d',
+      })
+      .redirects(0)
+
+    response.assertStatus(302)
+    response.assertHeader('location', '/tokens')
+    const issued = issuedOf(response)
+    assert.isFalse(issued.retrievable)
+    assert.equal(issued.name, 'CI deploy')
+
+    const token = await AccessToken.findOrFail(issued.id)
+    assert.equal(token.tokenableId, user.id)
+    assert.deepEqual(token.abilities, ['tokens:read', 'tokens:write'])
+    assert.isNull(token.encryptedSecret)
+    const days = token.expiresAt!.diffNow('days').days
+    assert.isAbove(days, 6.9)
+    assert.isBelow(days, 7.1)
+
+    const check = await tokenService.authenticate(issued.value)
+    assert.isTrue(check.ok)
+  })
+
+  test('"Never" creates a token without expiry', async ({ client, assert }) => {
+    const user = await makePageUser()
+    const response = await client
+      .post('/tokens')
+      .withGuard('web')
+      .loginAs(user)
+      .withCsrfToken()
+      .form({ name: 'forever', abilities: '*', expiresIn: 'never' })
+      .redirects(0)
+    const token = await AccessToken.findOrFail(issuedOf(response).id)
+    assert.isNull(token.expiresAt)
+    assert.deepEqual(token.abilities, ['*'])
+  })
+
+  test('{title}: back to the form with an error on {field}, nothing created')
+    .with([
+      { title: 'blank name', field: 'name', form: { name: ' ', abilities: '*', expiresIn: '30d' } },
+      {
+        title: 'bad ability',
+        field: 'abilities',
+        form: { name: 'x', abilities: 'tokens:read <script>', expiresIn: '30d' },
+      },
+      {
+        title: 'no abilities',
+        field: 'abilities',
+        form: { name: 'x', abilities: '', expiresIn: '30d' },
+      },
+      {
+        title: 'bad expiry',
+        field: 'expiresIn',
+        form: { name: 'x', abilities: '*', expiresIn: 'tomorrow' },
+      },
+    ])
+    .run(async ({ client, assert }, { field, form }) => {
+      const user = await makePageUser()
+      const response = await client
+        .post('/tokens')
+        .withGuard('web')
+        .loginAs(user)
+        .withCsrfToken()
+        .header('referer', '/tokens')
+        .form(form)
+        .redirects(0)
+
+      response.assertStatus(302)
+      response.assertHeader('location', '/tokens')
+      assert.property(response.flashMessage('inputErrorsBag'), field)
+      response.assertFlashMissing('issuedToken')
+      assert.equal(response.flashMessage('expiresIn'), form.expiresIn)
+      assert.lengthOf(await tokenService.list(user), 0)
+    })
+
+  test('the form shows its errors and keeps what was typed', async ({ client }) => {
+    const user = await makePageUser()
+    const response = await client
+      .get('/tokens')
+      .withGuard('web')
+      .loginAs(user)
+      .withFlashMessages({
+        name: 'CI',
+        abilities: 'bad thing!',
+        expiresIn: '90d',
+        inputErrorsBag: { abilities: ['Abilities are words such as tokens:read'] },
+      })
+    response.assertTextIncludes('value="CI"')
+    response.assertTextIncludes('value="bad thing!"')
+    response.assertTextIncludes('<option value="90d" selected>')
+    response.assertTextIncludes(
+      '<p class="field-error" id="abilities-error">Abilities are words such as tokens:read</p>'
+    )
+  })
+
+  test('POST /tokens without a CSRF token is refused: nothing created', async ({
+    client,
+    assert,
+  }) => {
+    const user = await makePageUser()
+    const response = await client
+      .post('/tokens')
+      .withGuard('web')
+      .loginAs(user)
+      .header('referer', '/tokens')
+      .form({ name: 'sneaky', abilities: '*', expiresIn: '30d' })
+      .redirects(0)
+
+    response.assertStatus(302)
+    response.assertFlashMessage('errorsBag', { E_BAD_CSRF_TOKEN: 'Invalid or expired CSRF token' })
+    response.assertFlashMissing('issuedToken')
+    assert.lengthOf(await tokenService.list(user), 0)
+  })
+
+  test('a guest cannot create a token', async ({ client }) => {
+    const response = await client
+      .post('/tokens')
+      .withCsrfToken()
+      .form({ name: 'x', abilities: '*', expiresIn: '30d' })
+      .redirects(0)
+    response.assertStatus(302)
+    response.assertHeader('location', '/login')
+  })
+})
+
+test.group('Pages: revoke tokens', (group) => {
+  truncateEachTest(group)
+
+  test('revokes one token; its key is refused by the API at once', async ({ client, assert }) => {
+    const user = await makePageUser()
+    const { token, value } = await tokenService.create(user, { name: 'laptop' })
+    const keep = await tokenService.create(user, { name: 'keep' })
+
+    const response = await client
+      .post(`/tokens/${token.id}/revoke`)
+      .withGuard('web')
+      .loginAs(user)
+      .withCsrfToken()
+      .redirects(0)
+    response.assertStatus(302)
+    response.assertHeader('location', '/tokens')
+    response.assertFlashMessage(
+      'success',
+      'Token “laptop” revoked. Requests using it are now refused.'
+    )
+
+    const api = await client.get('/api/v1/protected').header('authorization', `Token ${value}`)
+    api.assertStatus(401)
+    const left = await tokenService.list(user)
+    assert.deepEqual(
+      left.map((t) => t.id),
+      [keep.token.id]
+    )
+  })
+
+  test('cannot revoke another user’s token', async ({ client, assert }) => {
+    const user = await makePageUser()
+    const other = await makePageUser()
+    const { token } = await tokenService.create(other, { name: 'theirs' })
+
+    const response = await client
+      .post(`/tokens/${token.id}/revoke`)
+      .withGuard('web')
+      .loginAs(user)
+      .withCsrfToken()
+      .redirects(0)
+    response.assertHeader('location', '/tokens')
+    response.assertFlashMessage('error', 'That token does not exist or was already revoked.')
+    assert.lengthOf(await tokenService.list(other), 1)
+  })
+
+  test('a non-numeric token id is a 404 page', async ({ client }) => {
+    const user = await makePageUser()
+    const response = await client
+      .post('/tokens/abc/revoke')
+      .withGuard('web')
+      .loginAs(user)
+      .withCsrfToken()
+      .header('accept', 'text/html')
+    response.assertStatus(404)
+    response.assertTextIncludes('Page not found')
+  })
+
+  test('revoke without a CSRF token is refused: the token stays', async ({ client, assert }) => {
+    const user = await makePageUser()
+    const { token } = await tokenService.create(user, { name: 'laptop' })
+    const response = await client
+      .post(`/tokens/${token.id}/revoke`)
+      .withGuard('web')
+      .loginAs(user)
+      .header('referer', '/tokens')
+      .redirects(0)
+    response.assertFlashMessage('errorsBag', { E_BAD_CSRF_TOKEN: 'Invalid or expired CSRF token' })
+    assert.lengthOf(await tokenService.list(user), 1)
+  })
+
+  test('revoke all needs the confirmation box', async ({ client, assert }) => {
+    const user = await makePageUser()
+    await tokenService.create(user, { name: 'a' })
+    const response = await client
+      .post('/tokens/revoke-all')
+      .withGuard('web')
+      .loginAs(user)
+      .withCsrfToken()
+      .header('referer', '/tokens')
+      .redirects(0)
+    response.assertHeader('location', '/tokens')
+    assert.deepEqual(response.flashMessage('inputErrorsBag'), {
+      confirm: ['Tick the box to confirm that every token should be revoked.'],
+    })
+    assert.lengthOf(await tokenService.list(user), 1)
+  })
+
+  test('revoke all, confirmed, revokes every token of the user and only theirs', async ({
+    client,
+    assert,
+  }) => {
+    const user = await makePageUser()
+    const other = await makePageUser()
+    const a = await tokenService.create(user, { name: 'a' })
+    await tokenService.getOrCreate(user)
+    await tokenService.create(other, { name: 'theirs' })
+
+    const response = await client
+      .post('/tokens/revoke-all')
+      .withGuard('web')
+      .loginAs(user)
+      .withCsrfToken()
+      .form({ confirm: 'on' })
+      .redirects(0)
+    response.assertHeader('location', '/tokens')
+    response.assertFlashMessage('success', '2 tokens revoked.')
+    assert.lengthOf(await tokenService.list(user), 0)
+    assert.lengthOf(await tokenService.list(other), 1)
+
+    const api = await client.get('/api/v1/protected').header('authorization', `Token ${a.value}`)
+    api.assertStatus(401)
+  })
+})
