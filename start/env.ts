@@ -60,4 +60,11 @@ export default await Env.create(APP_ROOT, {
   */
   TOKEN_EXPIRES_IN: Env.schema.string.optional(),
   TOKEN_LAST_USED_RESOLUTION: Env.schema.string.optional(),
+
+  /*
+  |----------------------------------------------------------
+  | Commands: password for `node ace user:create` in scripts
+  |----------------------------------------------------------
+  */
+  GATEHOUSE_USER_PASSWORD: Env.schema.secret.optional(),
 })
