@@ -5,7 +5,7 @@ import tokenMaintenance from '#services/token_maintenance_service'
 import userService from '#services/user_service'
 
 const iso = (value: DateTime | null | undefined) =>
-  value ? value.toUTC().toISO({ suppressMilliseconds: true }) : null
+  value ? value.toUTC().startOf('second').toISO({ suppressMilliseconds: true }) : null
 
 /** Tokens of one user or of everyone. Shows the key's hint, never the key or its hash. */
 export default class TokenList extends BaseCommand {

@@ -4,7 +4,7 @@ import type { DateTime } from 'luxon'
 import userService from '#services/user_service'
 
 const iso = (value: DateTime | null | undefined) =>
-  value ? value.toUTC().toISO({ suppressMilliseconds: true }) : null
+  value ? value.toUTC().startOf('second').toISO({ suppressMilliseconds: true }) : null
 
 /** Every user, as a table or as JSON for scripts. Never a password hash. */
 export default class UserList extends BaseCommand {
