@@ -31,6 +31,10 @@ const gatehouseConfig = {
     maxLength: 256,
     minLength: 8,
   },
+  commands: {
+    /** Password `node ace user:create` uses when no terminal or stdin gives one. */
+    userPassword: env.get('GATEHOUSE_USER_PASSWORD'),
+  },
 }
 
 export default gatehouseConfig

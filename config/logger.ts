@@ -12,6 +12,16 @@ import env from '#start/env'
 import app from '@adonisjs/core/services/app'
 import { defineConfig, destinations } from '@adonisjs/core/logger'
 
+/** pino-pretty is an optional package: without it, development logs are JSON too. */
+function prettyInstalled() {
+  try {
+    import.meta.resolve('pino-pretty')
+    return true
+  } catch {
+    return false
+  }
+}
+
 const loggerConfig = defineConfig({
   default: 'app',
   loggers: {
@@ -35,7 +45,7 @@ const loggerConfig = defineConfig({
         ],
         censor: '[redacted]',
       },
-      destination: app.inDev ? await destinations.pretty() : undefined,
+      destination: app.inDev && prettyInstalled() ? await destinations.pretty() : undefined,
     },
   },
 })

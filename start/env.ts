@@ -70,4 +70,11 @@ export default await Env.create(APP_ROOT, {
   REDIS_HOST: Env.schema.string.optional({ format: 'host' }),
   REDIS_PORT: Env.schema.number.optional(),
   REDIS_PASSWORD: Env.schema.string.optional(),
+
+  /*
+  |----------------------------------------------------------
+  | Commands: password for `node ace user:create` in scripts
+  |----------------------------------------------------------
+  */
+  GATEHOUSE_USER_PASSWORD: Env.schema.secret.optional(),
 })

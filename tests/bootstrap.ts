@@ -26,7 +26,7 @@ export const plugins: Config['plugins'] = [
 /**
  * Before the run: make sure the test database exists (PostgreSQL gets a
  * database of its own) and is migrated from scratch. Functional tests need
- * the HTTP server.
+ * the HTTP server, and so do command tests that use a printed key.
  */
 export const runnerHooks: Required<Pick<Config, 'setup' | 'teardown'>> = {
   setup: [() => prepareTestDatabase(), () => testUtils.db().migrate()],
@@ -34,7 +34,7 @@ export const runnerHooks: Required<Pick<Config, 'setup' | 'teardown'>> = {
 }
 
 export const configureSuite: Config['configureSuite'] = (suite) => {
-  if (['browser', 'functional', 'e2e'].includes(suite.name)) {
+  if (['browser', 'functional', 'e2e', 'commands'].includes(suite.name)) {
     return suite.setup(() => testUtils.httpServer().start())
   }
 }

@@ -115,6 +115,24 @@ export class TokenService {
   }
 
   /**
+   * drf_create_token -r: revokes the user's get-or-create token of that name
+   * (if any) and gets-or-creates a new one.
+   */
+  async regenerate(user: User, options: TokenOptions = {}): Promise<IssuedToken> {
+    const name = options.name ?? this.config.defaultName
+    // Validate before deleting, so a bad expiry leaves the old token in place.
+    this.expiresAt(options.expiresIn)
+    await db
+      .from(TABLE)
+      .where('tokenable_id', user.id)
+      .where('type', this.config.type)
+      .where('name', name)
+      .whereNotNull('encrypted_secret')
+      .delete()
+    return this.getOrCreate(user, { ...options, name })
+  }
+
+  /**
    * Verifies a presented key with at most one query (token joined with its
    * user) and no write, except last_used_at at most once per resolution.
    * Malformed keys and bad checksums are refused without touching the database.

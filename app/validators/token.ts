@@ -1,5 +1,6 @@
 import vine, { SimpleMessagesProvider } from '@vinejs/vine'
 import { EXPIRES_IN_PATTERN } from '#services/token_service'
+import { DURATION_PATTERN } from '#services/token_maintenance_service'
 import { tokenNameRule } from '#validators/auth'
 
 /** An ability: "*" or a word with optional ":" / "." / "-" / "_" parts, e.g. tokens:read. */
@@ -62,4 +63,30 @@ export const revokeAllTokensValidator = vine.compile(
 revokeAllTokensValidator.messagesProvider = new SimpleMessagesProvider({
   'confirm.accepted': 'Tick the box to confirm that every token should be revoked.',
   'confirm.required': 'Tick the box to confirm that every token should be revoked.',
+})
+
+/** `node ace token:prune --expired-for`: 0, or a number and a unit (s, m, h, d, w). */
+export const pruneTokensValidator = vine.compile(
+  vine.object({
+    expiredFor: vine.string().trim().regex(DURATION_PATTERN),
+  })
+)
+
+/** The same rules, worded for the command line: fields are named by their flags. */
+export const cliTokenMessages = new SimpleMessagesProvider({
+  'required': 'The {{ field }} value is required.',
+  'name.minLength': '--name must not be blank.',
+  'name.maxLength': '--name must have at most {{ max }} characters.',
+  'abilities.minLength': '--abilities must list at least one ability.',
+  'abilities.maxLength': '--abilities may list at most {{ max }} abilities.',
+  'abilities.distinct': '--abilities must not repeat an ability.',
+  'abilities.*.regex':
+    '--abilities must be a comma-separated list of "*" or words such as tokens:read (letters, digits, ":", ".", "_", "-").',
+  'expiresIn.regex':
+    '--expires-in must be a number and a unit (s, m, h, d, w), e.g. 30d, or "never".',
+  'expiredFor.regex': '--expired-for must be 0 or a number and a unit (s, m, h, d, w), e.g. 24h.',
+  'id.number': 'The token id must be a positive whole number, e.g. 42.',
+  'id.withoutDecimals': 'The token id must be a positive whole number, e.g. 42.',
+  'id.positive': 'The token id must be a positive whole number, e.g. 42.',
+  'id.max': 'The token id must be a positive whole number, e.g. 42.',
 })

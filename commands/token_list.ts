@@ -1,0 +1,83 @@
+import { BaseCommand, args, flags } from '@adonisjs/core/ace'
+import type { CommandOptions } from '@adonisjs/core/types/ace'
+import type { DateTime } from 'luxon'
+import tokenMaintenance from '#services/token_maintenance_service'
+import userService from '#services/user_service'
+
+const iso = (value: DateTime | null | undefined) =>
+  value ? value.toUTC().startOf('second').toISO({ suppressMilliseconds: true }) : null
+
+/** Tokens of one user or of everyone. Shows the key's hint, never the key or its hash. */
+export default class TokenList extends BaseCommand {
+  static commandName = 'token:list'
+  static description = 'List access tokens (all users, or one)'
+  static options: CommandOptions = { startApp: true }
+
+  @args.string({ description: "Only this user's tokens", required: false })
+  declare username?: string
+
+  @flags.boolean({ description: 'Print JSON instead of a table' })
+  declare json: boolean
+
+  async run() {
+    let user
+    if (this.username !== undefined) {
+      user = await userService.findByUsername(this.username)
+      if (!user) {
+        this.logger.error(`No user named "${this.username}".`)
+        this.exitCode = 1
+        return
+      }
+    }
+
+    const found = await tokenMaintenance.list(user ?? undefined)
+    const tokens = found.map((token) => ({
+      id: token.id,
+      user: token.user.username,
+      name: token.name,
+      hint: token.hint,
+      abilities: token.abilities,
+      getOrCreate: token.isRetrievable,
+      createdAt: iso(token.createdAt),
+      lastUsedAt: iso(token.lastUsedAt),
+      expiresAt: iso(token.expiresAt),
+      status: token.status,
+    }))
+
+    if (this.json) {
+      this.logger.log(JSON.stringify(tokens, null, 2))
+      return
+    }
+    if (tokens.length === 0) {
+      this.logger.info(user ? `User "${user.username}" has no tokens.` : 'No tokens.')
+      return
+    }
+
+    const table = this.ui.table()
+    table.head([
+      'ID',
+      'User',
+      'Name',
+      'Hint',
+      'Abilities',
+      'Created',
+      'Last used',
+      'Expires',
+      'Status',
+    ])
+    for (const token of tokens) {
+      table.row([
+        String(token.id),
+        token.user,
+        token.name ?? '-',
+        token.hint ? `${token.hint}…` : '-',
+        token.abilities.join(','),
+        token.createdAt ?? '-',
+        token.lastUsedAt ?? 'never',
+        token.expiresAt ?? 'never',
+        token.status,
+      ])
+    }
+    table.render()
+  }
+}

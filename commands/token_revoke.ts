@@ -1,0 +1,79 @@
+import { BaseCommand, args, flags } from '@adonisjs/core/ace'
+import type { CommandOptions } from '@adonisjs/core/types/ace'
+import tokenMaintenance from '#services/token_maintenance_service'
+import tokenService from '#services/token_service'
+import userService from '#services/user_service'
+import { cliTokenMessages, tokenIdValidator } from '#validators/token'
+
+/** Deletes one token by id, or every token of a user (DRF: Token.objects.filter(...).delete()). */
+export default class TokenRevoke extends BaseCommand {
+  static commandName = 'token:revoke'
+  static description = 'Revoke a token by id, or all tokens of a user with --user=<username> --all'
+  static help = [
+    '  {{ binaryName }} token:revoke 42',
+    "  {{ binaryName }} token:revoke 42 --user=alice   (only if token 42 is alice's)",
+    '  {{ binaryName }} token:revoke --user=alice --all',
+  ]
+  static options: CommandOptions = { startApp: true }
+
+  @args.string({ description: 'Id of the token (see token:list)', required: false })
+  declare id?: string
+
+  @flags.string({ description: 'Owner of the token(s)' })
+  declare user?: string
+
+  @flags.boolean({ description: 'Revoke every token of --user' })
+  declare all: boolean
+
+  async run() {
+    if (this.id !== undefined && this.all) {
+      return this.fail('Give a token id or --all, not both.')
+    }
+    if (this.id === undefined && !this.all) {
+      return this.fail(
+        this.user === undefined
+          ? 'Give a token id, or --user=<username> --all.'
+          : `Give a token id, or --all to revoke every token of "${this.user}".`
+      )
+    }
+    if (this.all && this.user === undefined) {
+      return this.fail('--all needs --user=<username>.')
+    }
+
+    let id: number | undefined
+    if (this.id !== undefined) {
+      const [invalid, data] = await tokenIdValidator.tryValidate(
+        { id: this.id },
+        { messagesProvider: cliTokenMessages }
+      )
+      if (invalid) return this.fail(invalid.messages[0].message)
+      id = data.id
+    }
+
+    const user = this.user === undefined ? null : await userService.findByUsername(this.user)
+    if (this.user !== undefined && !user) return this.fail(`No user named "${this.user}".`)
+
+    if (id === undefined) {
+      const count = await tokenService.revokeAll(user!)
+      this.logger.success(`Revoked ${count} token(s) of user "${user!.username}".`)
+      return
+    }
+
+    const token = await tokenMaintenance.findById(id)
+    if (!token || (user && token.tokenableId !== user.id)) {
+      return this.fail(
+        user ? `User "${user.username}" has no token with id ${id}.` : `No token with id ${id}.`
+      )
+    }
+    const revoked = user
+      ? await tokenService.revoke(user, id)
+      : await tokenMaintenance.revokeById(id)
+    if (!revoked) return this.fail(`No token with id ${id}.`)
+    this.logger.success(`Revoked token ${id} ("${token.name}") of user "${token.user.username}".`)
+  }
+
+  private fail(message: string) {
+    this.logger.error(message)
+    this.exitCode = 1
+  }
+}

@@ -1,0 +1,28 @@
+import { BaseCommand, args } from '@adonisjs/core/ace'
+import type { CommandOptions } from '@adonisjs/core/types/ace'
+import userService from '#services/user_service'
+
+/** Sets is_active to true (Django admin's "active" checkbox). */
+export default class UserActivate extends BaseCommand {
+  static commandName = 'user:activate'
+  static description = 'Activate a user: they can sign in and their tokens work again'
+  static options: CommandOptions = { startApp: true }
+
+  @args.string({ description: 'Username' })
+  declare username: string
+
+  async run() {
+    const user = await userService.findByUsername(this.username)
+    if (!user) {
+      this.logger.error(`No user named "${this.username}".`)
+      this.exitCode = 1
+      return
+    }
+    if (user.isActive) {
+      this.logger.info(`User "${user.username}" is already active.`)
+      return
+    }
+    await userService.setActive(user, true)
+    this.logger.success(`Activated user "${user.username}".`)
+  }
+}

@@ -1,0 +1,128 @@
+import { BaseCommand, args, flags } from '@adonisjs/core/ace'
+import type { CommandOptions } from '@adonisjs/core/types/ace'
+import gatehouse from '#config/gatehouse'
+import userService, { UserInputError } from '#services/user_service'
+import { cliCreateUserValidator, cliUserMessages } from '#validators/user'
+
+/** Largest stdin accepted for --password-stdin (passwords are capped far below). */
+const MAX_STDIN_BYTES = 64 * 1024
+
+/** Django's createsuperuser / createuser: the password never travels as a flag. */
+export default class UserCreate extends BaseCommand {
+  static commandName = 'user:create'
+  static description = 'Create a user. The password is asked with a hidden prompt on a terminal'
+  static help = [
+    'Without a terminal, give the password on stdin or in the environment:',
+    '  printf %s "$PASSWORD" | {{ binaryName }} user:create alice --password-stdin',
+    '  GATEHOUSE_USER_PASSWORD="$PASSWORD" {{ binaryName }} user:create alice',
+  ]
+  static options: CommandOptions = { startApp: true }
+
+  @args.string({ description: 'Username (letters, digits and @ . + - _)' })
+  declare username: string
+
+  @flags.string({ description: 'Email address' })
+  declare email?: string
+
+  @flags.boolean({ description: 'Create the user inactive (cannot sign in or use tokens)' })
+  declare inactive: boolean
+
+  @flags.boolean({ description: 'Mark the user as staff' })
+  declare staff: boolean
+
+  @flags.boolean({ description: 'Make the user a superuser (implies --staff)' })
+  declare superuser: boolean
+
+  @flags.boolean({ description: 'Read the password from stdin (one trailing newline is dropped)' })
+  declare passwordStdin: boolean
+
+  /** Where the password comes from without a prompt; replaceable in tests. */
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin
+
+  async run() {
+    const [invalid, input] = await cliCreateUserValidator.tryValidate(
+      { email: this.email },
+      { messagesProvider: cliUserMessages }
+    )
+    if (invalid) return this.fail(invalid.messages[0].message)
+
+    // Checked before asking for a password; UserService checks again.
+    if (await userService.findByUsername(this.username.trim())) {
+      return this.fail(`A user named "${this.username.trim()}" already exists.`)
+    }
+
+    const password = await this.readPassword()
+    if (password === null) return
+
+    try {
+      const user = await userService.create({
+        username: this.username,
+        email: input.email,
+        password,
+        isActive: !this.inactive,
+        isStaff: this.staff || this.superuser,
+        isSuperuser: this.superuser,
+      })
+      const kind = user.isSuperuser ? 'superuser' : 'user'
+      const state = user.isActive ? '' : ' (inactive)'
+      this.logger.success(`Created ${kind} "${user.username}" with id ${user.id}${state}.`)
+    } catch (error) {
+      if (error instanceof UserInputError) return this.fail(error.message)
+      throw error
+    }
+  }
+
+  /** --password-stdin, then GATEHOUSE_USER_PASSWORD, then a hidden prompt on a terminal. */
+  private async readPassword(): Promise<string | null> {
+    if (this.passwordStdin) {
+      const value = await this.readStdin()
+      if (value === null) {
+        this.fail(`The password on stdin is longer than ${MAX_STDIN_BYTES} bytes.`)
+        return null
+      }
+      const password = value.replace(/\r?\n$/, '')
+      if (password === '') {
+        this.fail('--password-stdin was given but stdin was empty.')
+        return null
+      }
+      return password
+    }
+
+    const fromEnv = gatehouse.commands.userPassword
+    if (fromEnv) return fromEnv.release()
+
+    if (!this.stdin.isTTY) {
+      this.fail(
+        'No password given: run in a terminal, or use --password-stdin or GATEHOUSE_USER_PASSWORD.'
+      )
+      return null
+    }
+
+    const password = await this.prompt.secure('Password', {
+      validate: (value) => value.length > 0 || 'The password must not be empty',
+    })
+    const again = await this.prompt.secure('Password (again)')
+    if (password !== again) {
+      this.fail('The passwords do not match.')
+      return null
+    }
+    return password
+  }
+
+  private async readStdin(): Promise<string | null> {
+    const chunks: Buffer[] = []
+    let size = 0
+    for await (const chunk of this.stdin) {
+      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)
+      size += buffer.length
+      if (size > MAX_STDIN_BYTES) return null
+      chunks.push(buffer)
+    }
+    return Buffer.concat(chunks).toString('utf8')
+  }
+
+  private fail(message: string) {
+    this.logger.error(message)
+    this.exitCode = 1
+  }
+}

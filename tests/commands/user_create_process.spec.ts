@@ -1,0 +1,65 @@
+import { spawn } from 'node:child_process'
+import { test } from '@japa/runner'
+import app from '@adonisjs/core/services/app'
+import hash from '@adonisjs/core/services/hash'
+import User from '#models/user'
+import { truncateEachTest } from '#tests/helpers/database'
+
+const PASSWORD = 'piped password 123'
+
+/** Runs `node ace …` in a child process, as a script or CI job would. */
+function ace(argv: string[], options: { stdin?: string; env?: Record<string, string> } = {}) {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env }
+  if (!options.env?.GATEHOUSE_USER_PASSWORD) delete env.GATEHOUSE_USER_PASSWORD
+  const child = spawn(process.execPath, ['ace', ...argv, '--no-ansi'], {
+    cwd: app.makePath(),
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk) => (stdout += chunk))
+  child.stderr.on('data', (chunk) => (stderr += chunk))
+  child.stdin.end(options.stdin ?? '')
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+test.group('user:create in a child process', (group) => {
+  truncateEachTest(group)
+
+  test('--password-stdin reads the password piped in', async ({ assert }) => {
+    const result = await ace(['user:create', 'piped', '--password-stdin'], {
+      stdin: `${PASSWORD}\n`,
+    })
+
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stdout, /Created user "piped" with id \d+\./)
+    assert.notInclude(result.stdout + result.stderr, PASSWORD)
+    const user = await User.findByOrFail('username', 'piped')
+    assert.isTrue(await hash.verify(user.password, PASSWORD))
+  })
+
+  test('GATEHOUSE_USER_PASSWORD is used when nothing is piped', async ({ assert }) => {
+    const result = await ace(['user:create', 'fromenv'], {
+      env: { GATEHOUSE_USER_PASSWORD: PASSWORD },
+    })
+
+    assert.equal(result.code, 0, result.stderr)
+    const user = await User.findByOrFail('username', 'fromenv')
+    assert.isTrue(await hash.verify(user.password, PASSWORD))
+  })
+
+  test('without a terminal or a password: one line on stderr, exit code 1', async ({ assert }) => {
+    const result = await ace(['user:create', 'nopassword'])
+
+    assert.equal(result.code, 1)
+    assert.equal(
+      result.stderr.trim(),
+      '[ error ] No password given: run in a terminal, or use --password-stdin or GATEHOUSE_USER_PASSWORD.'
+    )
+    assert.isNull(await User.findBy('username', 'nopassword'))
+  })
+})
