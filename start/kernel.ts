@@ -31,6 +31,7 @@ router.use([
 export const middleware = router.named({
   api: () => import('#middleware/api_middleware'),
   auth: () => import('#middleware/auth_middleware'),
+  ability: () => import('#middleware/ability_middleware'),
   guest: () => import('#middleware/guest_middleware'),
   session: () => import('@adonisjs/session/session_middleware'),
   csrf: () => import('#middleware/csrf_middleware'),

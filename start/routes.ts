@@ -60,15 +60,13 @@ router
     router
       .get('/tokens', [TokensController, 'index'])
       .as('tokens.index')
-      .use(middleware.auth({ guards: ['api'], abilities: ['tokens:read'] }))
+      .use(middleware.ability(['tokens:read']))
     router
-      .post('/tokens', [TokensController, 'store'])
-      .as('tokens.store')
-      .use(middleware.auth({ guards: ['api'], abilities: ['tokens:write'] }))
-    router
-      .delete('/tokens/:id', [TokensController, 'destroy'])
-      .as('tokens.destroy')
-      .use(middleware.auth({ guards: ['api'], abilities: ['tokens:write'] }))
+      .group(() => {
+        router.post('/tokens', [TokensController, 'store']).as('tokens.store')
+        router.delete('/tokens/:id', [TokensController, 'destroy']).as('tokens.destroy')
+      })
+      .use(middleware.ability(['tokens:write']))
   })
   .prefix('/api/v1')
   .as('api.v1')
