@@ -44,7 +44,13 @@ export default await Env.create(APP_ROOT, {
   */
   DB_CONNECTION: Env.schema.enum.optional(['sqlite', 'pg'] as const),
   DB_SQLITE_PATH: Env.schema.string.optional(),
-  DATABASE_URL: Env.schema.string.optional({ format: 'url', tld: false, protocol: false }),
+  DATABASE_URL: (key: string, value?: string) => {
+    if (!value) return undefined
+    if (!/^postgres(ql)?:\/\/\S+$/.test(value)) {
+      throw new Error(`Value for environment variable "${key}" must be a postgres:// URL`)
+    }
+    return value
+  },
   DB_HOST: Env.schema.string.optional({ format: 'host' }),
   DB_PORT: Env.schema.number.optional(),
   DB_USER: Env.schema.string.optional(),

@@ -1,0 +1,37 @@
+import { test } from '@japa/runner'
+import { spawnSync } from 'node:child_process'
+import app from '@adonisjs/core/services/app'
+
+/** Runs `node ace list` with extra environment variables; returns exit code and output. */
+function aceWith(env: Record<string, string>) {
+  const result = spawnSync(process.execPath, ['ace.js', 'list'], {
+    cwd: app.makePath(),
+    env: { ...process.env, ...env, NODE_ENV: 'development' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
+  return { status: result.status, output: `${result.stdout}${result.stderr}` }
+}
+
+test.group('Environment validation', () => {
+  test('{name}={value} is refused with a message naming it')
+    .with([
+      { name: 'DB_CONNECTION', value: 'mysql', message: /"DB_CONNECTION".*"sqlite,pg"/ },
+      { name: 'DATABASE_URL', value: 'mysql://x/y', message: /"DATABASE_URL" must be a postgres/ },
+      { name: 'PORT', value: 'eighty', message: /"PORT"/ },
+    ])
+    .run(({ assert }, { name, value, message }) => {
+      const { status, output } = aceWith({ [name]: value })
+      assert.notEqual(status, 0)
+      assert.match(output, message)
+    })
+    .timeout(60_000)
+
+  test('valid settings pass', ({ assert }) => {
+    const { status } = aceWith({
+      DB_CONNECTION: 'pg',
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/nowhere',
+    })
+    assert.equal(status, 0)
+  }).timeout(60_000)
+})
