@@ -167,6 +167,15 @@ export class DrfImportService {
       unverifiableFormats: [],
     }
 
+    const target = db.connection().schema
+    const migrated =
+      (await target.hasTable('users')) && (await target.hasColumn(AccessToken.table, 'source'))
+    if (!migrated) {
+      throw new DrfImportError(
+        "Gatehouse's database is not migrated: run `node ace migration:run` first."
+      )
+    }
+
     const connection = await this.open(source)
     try {
       const sourceDb = db.connection(connection)
