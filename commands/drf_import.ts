@@ -74,8 +74,10 @@ export default class DrfImport extends BaseCommand {
     for (const [reason, { count, examples }] of Object.entries(users.skippedReasons)) {
       this.logger.warning(`  ${count} user(s) skipped: ${reason} (${examples.join(', ')})`)
     }
-    if (this.onlyUsers) {
+    if (tokens.notImported === 'only-users') {
       this.logger.info('Tokens: not imported (--only-users)')
+    } else if (tokens.notImported === 'no-authtoken-table') {
+      this.logger.warning('Tokens: none, the source has no authtoken_token table')
     } else {
       this.logger.info(
         `Tokens: ${tokens.imported} imported, ${tokens.updated} updated, ${tokens.unchanged} unchanged, ${tokens.revoked} revoked (gone from the source), ${tokens.skipped} skipped (of ${tokens.seen})`

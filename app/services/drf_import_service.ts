@@ -41,6 +41,8 @@ export interface DrfImportSummary {
     revoked: number
     /** Imported but not returned by get-or-create (the user already had such a token). */
     withoutGetOrCreate: number
+    /** Why tokens were not looked at, when they were not. */
+    notImported: 'only-users' | 'no-authtoken-table' | null
   }
   /** Django hasher name → number of users */
   passwordFormats: Record<string, number>
@@ -161,7 +163,7 @@ export class DrfImportService {
       source: redactSource(source),
       dryRun: options.dryRun ?? false,
       users: tally(),
-      tokens: { ...tally(), revoked: 0, withoutGetOrCreate: 0 },
+      tokens: { ...tally(), revoked: 0, withoutGetOrCreate: 0, notImported: null },
       passwordFormats: {},
       weakFormats: [],
       unverifiableFormats: [],
@@ -180,6 +182,9 @@ export class DrfImportService {
     try {
       const sourceDb = db.connection(connection)
       const hasTokens = await this.checkTables(sourceDb, summary.source)
+      if (options.onlyUsers) summary.tokens.notImported = 'only-users'
+      else if (!hasTokens) summary.tokens.notImported = 'no-authtoken-table'
+      const withTokens = summary.tokens.notImported === null
       const counted = await this.read(summary.source, () =>
         sourceDb.from('auth_user').count('* as total').first()
       )
@@ -211,20 +216,26 @@ export class DrfImportService {
         if (users.length === 0) break
         afterId = users[users.length - 1].id
 
-        const tokens: SourceToken[] =
-          hasTokens && !options.onlyUsers
-            ? await this.read(summary.source, () =>
-                sourceDb
-                  .from('authtoken_token')
-                  .whereIn(
-                    'user_id',
-                    users.map((user) => user.id)
-                  )
-                  .select('key', 'user_id', 'created')
-              )
-            : []
+        const tokens: SourceToken[] = withTokens
+          ? await this.read(summary.source, () =>
+              sourceDb
+                .from('authtoken_token')
+                .whereIn(
+                  'user_id',
+                  users.map((user) => user.id)
+                )
+                .select('key', 'user_id', 'created')
+            )
+          : []
 
-        await this.importBatch(users, tokens, { ...options, tokenName }, summary, claimedEmails)
+        await this.importBatch(
+          users,
+          withTokens ? tokens : null,
+          tokenName,
+          options,
+          summary,
+          claimedEmails
+        )
         done += users.length
         options.onProgress?.(done, total)
       }
@@ -307,8 +318,10 @@ export class DrfImportService {
 
   private async importBatch(
     users: SourceUser[],
-    tokens: SourceToken[],
-    options: DrfImportOptions & { tokenName: string },
+    /** null when tokens are not imported */
+    tokens: SourceToken[] | null,
+    tokenName: string,
+    options: DrfImportOptions,
     summary: DrfImportSummary,
     claimedEmails: Map<string, string>
   ) {
@@ -385,9 +398,7 @@ export class DrfImportService {
       }
     }
 
-    const tokenWork = options.onlyUsers
-      ? null
-      : await this.planTokens(tokens, accepted, options.tokenName, summary)
+    const tokenWork = tokens ? await this.planTokens(tokens, accepted, tokenName, summary) : null
 
     if (options.dryRun) return
 
@@ -412,7 +423,7 @@ export class DrfImportService {
           .where('id', id)
           .update({ ...changes, updated_at: now })
       }
-      if (tokenWork) await this.applyTokens(trx, tokenWork, accepted, options.tokenName, now)
+      if (tokenWork) await this.applyTokens(trx, tokenWork, accepted, tokenName, now)
     })
   }
 

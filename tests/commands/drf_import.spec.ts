@@ -1,6 +1,9 @@
 import { test } from '@japa/runner'
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs'
+import app from '@adonisjs/core/services/app'
 import ace from '@adonisjs/core/services/ace'
 import db from '@adonisjs/lucid/services/db'
+import type { QueryClientContract } from '@adonisjs/lucid/types/database'
 import testUtils from '@adonisjs/core/services/test_utils'
 import { truncateEachTest } from '#tests/helpers/database'
 import { sqliteFixture } from '#tests/helpers/drf_fixtures'
@@ -9,6 +12,16 @@ import { sqliteFixture } from '#tests/helpers/drf_fixtures'
 async function importCommand(args: string[]) {
   ace.ui.logger.flushLogs()
   return ace.exec('drf:import', args)
+}
+
+/** Runs a change on a scratch SQLite file through a short-lived Lucid connection. */
+async function withSqlite(file: string, change: (client: QueryClientContract) => Promise<unknown>) {
+  db.manager.add('drf_scratch', { client: 'better-sqlite3', connection: { filename: file } })
+  try {
+    await change(db.connection('drf_scratch'))
+  } finally {
+    await db.manager.close('drf_scratch', true)
+  }
 }
 
 async function counts() {
@@ -111,4 +124,29 @@ test.group('node ace drf:import', (group) => {
       )
       assert.deepEqual(await counts(), { users: 0, tokens: 0 })
     })
+
+  test('a Django database without authtoken_token imports users only', async ({ assert }) => {
+    // A copy of the fixture without the token table.
+    const file = app.tmpPath('drf-users-only.sqlite3')
+    mkdirSync(app.tmpPath(), { recursive: true })
+    copyFileSync(sqliteFixture(), file)
+    await withSqlite(file, (copy) => copy.schema.dropTable('authtoken_token'))
+
+    const command = await importCommand([file])
+    command.assertSucceeded()
+    command.assertLog(
+      '[ yellow(warn) ] Tokens: none, the source has no authtoken_token table',
+      'stdout'
+    )
+    assert.deepEqual(await counts(), { users: 9, tokens: 0 })
+
+    await withSqlite(file, (copy) => copy.schema.dropTable('auth_user'))
+    const failed = await importCommand([file])
+    failed.assertFailed()
+    failed.assertLog(
+      `[ red(error) ] ${file} has no auth_user table: is it a Django database (with the default user model)?`,
+      'stderr'
+    )
+    rmSync(file, { force: true })
+  })
 })
