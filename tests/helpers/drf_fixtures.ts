@@ -32,13 +32,31 @@ export async function manifest(name: 'manifest.json' | 'manifest.pg.json') {
   return JSON.parse(text).users as ManifestUser[]
 }
 
-const server = { host: '127.0.0.1', port: 5432, user: 'postgres' }
+/** The PostgreSQL server of the app's pg connection (DB_HOST…, or DATABASE_URL). */
+function pgServer() {
+  const connection = app.config.get<any>('database').connections.pg.connection
+  const settings =
+    typeof connection === 'string'
+      ? (() => {
+          const url = new URL(connection)
+          return {
+            host: url.hostname,
+            port: Number(url.port || 5432),
+            user: decodeURIComponent(url.username),
+            password: decodeURIComponent(url.password),
+          }
+        })()
+      : connection
+  const { host, port, user, password } = settings
+  return { host, port: Number(port), user, password: password || undefined }
+}
 
 /**
  * Loads the PostgreSQL dump into a fresh database with psql and returns its
  * URL and a function that drops it.
  */
 export async function loadPgFixture() {
+  const server = pgServer()
   const database = `gatehouse_drf_src_${randomBytes(6).toString('hex')}`
   const admin = new pg.Client({ ...server, database: 'postgres' })
   await admin.connect()
@@ -47,7 +65,10 @@ export async function loadPgFixture() {
   } finally {
     await admin.end()
   }
-  const url = `postgres://${server.user}@${server.host}:${server.port}/${database}`
+  const credentials = server.password
+    ? `${encodeURIComponent(server.user)}:${encodeURIComponent(server.password)}`
+    : encodeURIComponent(server.user)
+  const url = `postgres://${credentials}@${server.host}:${server.port}/${database}`
   await promisify(execFile)('psql', [
     '--quiet',
     '--no-psqlrc',
