@@ -2,9 +2,15 @@
 |--------------------------------------------------------------------------
 | Password hashing
 |--------------------------------------------------------------------------
+|
+| scrypt hashes every password Gatehouse sets. The django driver only
+| verifies passwords imported from Django (`node ace drf:import`): they are
+| re-hashed with scrypt on the user's first successful sign-in.
+|
 */
 
 import { defineConfig, drivers } from '@adonisjs/core/hash'
+import { DjangoHasher } from '#services/django_hasher'
 
 const hashConfig = defineConfig({
   default: 'scrypt',
@@ -15,6 +21,7 @@ const hashConfig = defineConfig({
       parallelization: 1,
       maxMemory: 33554432,
     }),
+    django: () => new DjangoHasher(),
   },
 })
 

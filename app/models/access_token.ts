@@ -34,6 +34,10 @@ export default class AccessToken extends BaseModel {
   @column()
   declare hint: string | null
 
+  /** null for keys Gatehouse issued; "drf" for keys imported from Django REST Framework. */
+  @column()
+  declare source: string | null
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 
@@ -63,6 +67,11 @@ export default class AccessToken extends BaseModel {
   /** A get-or-create token: the same key is handed out again while it is live. */
   get isRetrievable(): boolean {
     return this.encryptedSecret !== null
+  }
+
+  /** How lists, the CLI and pages describe where the token came from. */
+  get sourceLabel(): string | null {
+    return this.source === 'drf' ? 'imported from DRF' : null
   }
 
   allows(ability: string): boolean {

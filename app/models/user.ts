@@ -48,4 +48,20 @@ export default class User extends compose(BaseModel, AuthFinder) {
 
   /** Set by the token guard on the request that authenticated with a token. */
   declare currentAccessToken?: AccessToken
+
+  /** The hasher that understands a stored hash: Django's formats (imported users) or scrypt. */
+  static hasherFor(storedHash: string) {
+    const django = hash.use('django')
+    return django.isValidHash(storedHash) ? django : hash.use('scrypt')
+  }
+
+  /** Verifies through the hasher of the stored format (used by verifyCredentials). */
+  verifyPassword(plainPassword: string) {
+    return User.hasherFor(this.password).verify(this.password, plainPassword)
+  }
+
+  /** True while the stored hash is not Gatehouse's current scrypt (e.g. imported from Django). */
+  get passwordNeedsReHash(): boolean {
+    return User.hasherFor(this.password).needsReHash(this.password)
+  }
 }

@@ -12,6 +12,7 @@ export class AuthService {
    * Returns the active user with these credentials, or null. Wrong password,
    * unknown user, inactive user and an over-long password are not told apart,
    * and each costs one password hash (no user enumeration by timing).
+   * A hash in an older format is re-hashed on the first successful sign-in.
    */
   async attempt(uid: string, password: string): Promise<User | null> {
     if (password.length > this.config.maxLength || uid.length > 254) {
@@ -27,6 +28,11 @@ export class AuthService {
       throw error
     }
     if (!user.isActive) return null
+    if (user.passwordNeedsReHash) {
+      // Imported (e.g. Django) or outdated hash: store it with today's hasher.
+      user.password = password
+      await user.save()
+    }
     return user
   }
 

@@ -14,6 +14,8 @@ export function serializeToken(token: AccessToken, value?: string) {
     hint: token.hint,
     status: token.status,
     getOrCreate: token.isRetrievable,
+    source: token.source ?? null,
+    sourceLabel: token.sourceLabel,
     lastUsedAt: token.lastUsedAt?.toISO() ?? null,
     expiresAt: token.expiresAt?.toISO() ?? null,
     createdAt: token.createdAt.toISO(),

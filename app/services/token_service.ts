@@ -7,7 +7,8 @@ import AccessToken from '#models/access_token'
 import User from '#models/user'
 import { generateKey, hashKey, isDrfKey, isWellFormedKey } from '#services/token_key'
 
-const ENCRYPTION_PURPOSE = 'gatehouse-token'
+/** Purpose bound to encrypted get-or-create keys (also used by the DRF importer). */
+export const ENCRYPTION_PURPOSE = 'gatehouse-token'
 const TABLE = AccessToken.table
 
 export interface TokenOptions {

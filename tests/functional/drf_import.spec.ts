@@ -1,0 +1,321 @@
+import { test } from '@japa/runner'
+import type { ApiClient } from '@japa/api-client'
+import type { Assert } from '@japa/assert'
+import pg from 'pg'
+import db from '@adonisjs/lucid/services/db'
+import testUtils from '@adonisjs/core/services/test_utils'
+import User from '#models/user'
+import tokenService from '#services/token_service'
+import drfImportService from '#services/drf_import_service'
+import { loadBcrypt } from '#services/django_hasher'
+import { hashKey } from '#services/token_key'
+import { truncateEachTest } from '#tests/helpers/database'
+import {
+  loadPgFixture,
+  manifest,
+  sqliteFixture,
+  type ManifestUser,
+} from '#tests/helpers/drf_fixtures'
+
+const urls = {
+  obtain: '/api-token-auth/',
+  login: '/api/v1/auth/login',
+  logout: '/api/v1/auth/logout',
+  protected: '/api/v1/protected',
+  index: '/api/v1/tokens',
+}
+
+/**
+ * Signs in with every manifest password and calls the protected view with
+ * every manifest key, checking each case against what the manifest says.
+ */
+async function assertBehavesAsManifest(client: ApiClient, assert: Assert, users: ManifestUser[]) {
+  const bcryptInstalled = (await loadBcrypt()) !== null
+  for (const user of users) {
+    const canSignIn =
+      user.is_active &&
+      user.password !== null &&
+      (user.hasher !== 'bcrypt_sha256' || bcryptInstalled)
+    const response = await client
+      .post(urls.obtain)
+      .json({ username: user.username, password: user.password ?? user.password_hash })
+
+    if (canSignIn) {
+      response.assertStatus(200)
+      const key = response.body().token
+      if (user.token) assert.equal(key, user.token, `${user.username} gets their DRF key back`)
+      else assert.match(key, /^gth_/, `${user.username} gets a new Gatehouse key`)
+    } else {
+      response.assertStatus(400)
+      response.assertBody({ non_field_errors: ['Unable to log in with provided credentials.'] })
+    }
+
+    if (!user.token) continue
+    const protectedResponse = await client
+      .get(urls.protected)
+      .header('Authorization', `Token ${user.token}`)
+    if (user.is_active) {
+      protectedResponse.assertStatus(200)
+      assert.equal(protectedResponse.body().user.username, user.username)
+      assert.equal(protectedResponse.body().user.isStaff, user.is_staff)
+      assert.equal(protectedResponse.body().user.isSuperuser, user.is_superuser)
+    } else {
+      protectedResponse.assertStatus(401)
+      protectedResponse.assertBody({ detail: 'User inactive or deleted.' })
+    }
+  }
+}
+
+async function manifestUser(name: 'manifest.json', username: string) {
+  const users = await manifest(name)
+  return users.find((user) => user.username === username)!
+}
+
+async function snapshot() {
+  return {
+    users: await db.from('users').orderBy('id').select('*'),
+    tokens: await db.from('auth_access_tokens').orderBy('id').select('*'),
+  }
+}
+
+/** truncateEachTest empties tables after each test: start from empty tables too. */
+async function emptyTables() {
+  const cleanup = await testUtils.db().truncate()
+  await cleanup()
+}
+
+test.group('drf:import | SQLite source', (group) => {
+  group.setup(emptyTables)
+  truncateEachTest(group)
+
+  test('every manifest password and token behaves as in Django', async ({ client, assert }) => {
+    const users = await manifest('manifest.json')
+    const summary = await drfImportService.run(sqliteFixture())
+
+    assert.equal(summary.users.imported, users.length)
+    assert.equal(summary.tokens.imported, users.filter((user) => user.token).length)
+    assert.includeMembers(summary.weakFormats, ['md5'])
+    assert.equal(summary.passwordFormats.unusable, 1)
+
+    await assertBehavesAsManifest(client, assert, users)
+  })
+
+  test('users keep their flags, dates and Django hash; keys are stored hashed', async ({
+    assert,
+  }) => {
+    const users = await manifest('manifest.json')
+    await drfImportService.run(sqliteFixture())
+
+    for (const expected of users) {
+      const user = await User.findByOrFail('username', expected.username)
+      assert.equal(user.password, expected.password_hash)
+      assert.equal(user.email, expected.email || null)
+      assert.equal(user.isActive, expected.is_active)
+      assert.equal(user.isStaff, expected.is_staff)
+      assert.equal(user.isSuperuser, expected.is_superuser)
+      assert.equal(user.createdAt.year, 2026)
+      assert.isNull(user.lastLoginAt)
+    }
+
+    const tokens = await db.from('auth_access_tokens').select('*')
+    assert.lengthOf(tokens, users.filter((user) => user.token).length)
+    const plaintext = new Set(users.map((user) => user.token))
+    for (const token of tokens) {
+      assert.isFalse(plaintext.has(token.hash), 'the plaintext key is not stored')
+      assert.equal(token.source, 'drf')
+      assert.equal(token.name, 'default')
+      assert.isNull(token.expires_at)
+      assert.isNotNull(token.encrypted_secret)
+    }
+    const alice = users.find((user) => user.username === 'alice')!
+    assert.isTrue(tokens.some((token) => token.hash === hashKey(alice.token!)))
+  })
+
+  test('the first successful sign-in re-hashes the password with scrypt', async ({
+    client,
+    assert,
+  }) => {
+    const alice = await manifestUser('manifest.json', 'alice')
+    await drfImportService.run(sqliteFixture())
+
+    const first = await client.post(urls.login).json({
+      username: 'alice',
+      password: alice.password,
+    })
+    first.assertStatus(200)
+    assert.equal(first.body().token.value, alice.token)
+    assert.equal(first.body().token.source, 'drf')
+
+    const stored = await User.findByOrFail('username', 'alice')
+    assert.match(stored.password, /^\$scrypt\$/)
+
+    const again = await client.post(urls.obtain).json({
+      username: 'alice',
+      password: alice.password,
+    })
+    again.assertStatus(200)
+    assert.equal(again.body().token, alice.token)
+    const wrong = await client.post(urls.obtain).json({
+      username: 'alice',
+      password: 'not-her-password',
+    })
+    wrong.assertStatus(400)
+
+    // A later import does not put the Django hash back.
+    await drfImportService.run(sqliteFixture())
+    const reimported = await User.findByOrFail('username', 'alice')
+    assert.match(reimported.password, /^\$scrypt\$/)
+  })
+
+  test('imported keys are listed as imported from DRF and can be revoked', async ({
+    client,
+    assert,
+  }) => {
+    const alice = await manifestUser('manifest.json', 'alice')
+    await drfImportService.run(sqliteFixture())
+
+    const list = await client.get(urls.index).header('Authorization', `Bearer ${alice.token}`)
+    list.assertStatus(200)
+    const [token] = list.body().tokens
+    assert.equal(token.source, 'drf')
+    assert.equal(token.sourceLabel, 'imported from DRF')
+    assert.equal(token.hint, alice.token!.slice(0, 4))
+    assert.notProperty(token, 'value')
+
+    const logout = await client.post(urls.logout).header('Authorization', `Token ${alice.token}`)
+    logout.assertStatus(204)
+    const after = await client.get(urls.protected).header('Authorization', `Token ${alice.token}`)
+    after.assertStatus(401)
+  })
+
+  test('re-running the import changes nothing', async ({ assert }) => {
+    await drfImportService.run(sqliteFixture())
+    const before = await snapshot()
+
+    const summary = await drfImportService.run(sqliteFixture(), { batchSize: 2 })
+    assert.deepEqual(await snapshot(), before)
+    assert.equal(summary.users.imported + summary.users.updated, 0)
+    assert.equal(summary.users.unchanged, before.users.length)
+    assert.equal(summary.tokens.imported + summary.tokens.updated + summary.tokens.revoked, 0)
+    assert.equal(summary.tokens.unchanged, before.tokens.length)
+  })
+
+  test('a re-run restores rows changed here and revokes keys gone from DRF', async ({ assert }) => {
+    await drfImportService.run(sqliteFixture())
+    await db
+      .from('users')
+      .where('username', 'carol')
+      .update({ is_staff: false, email: 'changed@example.com' })
+    const carol = await User.findByOrFail('username', 'carol')
+    const extra = await tokenService.create(carol, { name: 'default', expiresIn: null })
+    await db.from('auth_access_tokens').where('id', extra.token.id).update({ source: 'drf' })
+
+    const summary = await drfImportService.run(sqliteFixture())
+    assert.equal(summary.users.updated, 1)
+    assert.equal(summary.tokens.revoked, 1)
+    await carol.refresh()
+    assert.isTrue(carol.isStaff)
+    assert.equal(carol.email, 'carol@example.com')
+    assert.isNull(await db.from('auth_access_tokens').where('id', extra.token.id).first())
+  })
+
+  test('a dry run reports and writes nothing', async ({ assert }) => {
+    const summary = await drfImportService.run(sqliteFixture(), { dryRun: true })
+    assert.isTrue(summary.dryRun)
+    assert.equal(summary.users.imported, 9)
+    assert.equal(summary.tokens.imported, 7)
+    assert.deepEqual(await snapshot(), { users: [], tokens: [] })
+  })
+
+  test('--only-users imports no tokens', async ({ assert }) => {
+    const summary = await drfImportService.run(sqliteFixture(), { onlyUsers: true })
+    assert.equal(summary.users.imported, 9)
+    assert.equal(summary.tokens.seen, 0)
+    assert.lengthOf(await db.from('auth_access_tokens').select('id'), 0)
+  })
+
+  test('existing Gatehouse users win: their password, their email, their get-or-create key', async ({
+    client,
+    assert,
+  }) => {
+    const users = await manifest('manifest.json')
+    const alice = users.find((user) => user.username === 'alice')!
+    const admin = users.find((user) => user.username === 'admin')!
+    // Someone here already uses admin's email; alice already has a Gatehouse key.
+    await User.create({ username: 'root', email: 'admin@example.com', password: 'x'.repeat(12) })
+    const native = await User.create({
+      username: 'alice',
+      email: 'alice@example.com',
+      password: 'gatehouse-password',
+    })
+    const issued = await tokenService.getOrCreate(native)
+
+    const summary = await drfImportService.run(sqliteFixture())
+    assert.deepEqual(summary.users.skippedReasons, {
+      'email already belongs to another user': { count: 1, examples: ['admin'] },
+    })
+    assert.deepEqual(summary.tokens.skippedReasons, {
+      'its user was skipped': { count: 1, examples: ['user #8'] },
+    })
+    assert.equal(summary.tokens.withoutGetOrCreate, 1)
+
+    const signIn = await client
+      .post(urls.obtain)
+      .json({ username: 'alice', password: 'gatehouse-password' })
+    signIn.assertStatus(200)
+    assert.equal(signIn.body().token, issued.value)
+    const djangoPassword = await client
+      .post(urls.obtain)
+      .json({ username: 'alice', password: alice.password })
+    djangoPassword.assertStatus(400)
+
+    const drfKey = await client.get(urls.protected).header('Authorization', `Token ${alice.token}`)
+    drfKey.assertStatus(200)
+    const adminKey = await client
+      .get(urls.protected)
+      .header('Authorization', `Token ${admin.token}`)
+    adminKey.assertStatus(401)
+  })
+})
+
+test.group('drf:import | PostgreSQL source', (group) => {
+  let source: Awaited<ReturnType<typeof loadPgFixture>>
+  group.setup(async () => {
+    source = await loadPgFixture()
+    await emptyTables()
+    return () => source.drop()
+  })
+  truncateEachTest(group)
+
+  test('every manifest password and token behaves as in Django', async ({ client, assert }) => {
+    const users = await manifest('manifest.pg.json')
+    const summary = await drfImportService.run(source.url)
+    assert.equal(summary.users.imported, users.length)
+    assert.equal(summary.tokens.imported, users.filter((user) => user.token).length)
+    assert.notInclude(summary.source, 'password')
+
+    await assertBehavesAsManifest(client, assert, users)
+
+    const again = await drfImportService.run(source.url)
+    assert.equal(again.users.imported + again.tokens.imported + again.tokens.revoked, 0)
+  })
+
+  test('the source is only read', async ({ assert }) => {
+    const checksum = async () => {
+      const client = new pg.Client(source.url)
+      await client.connect()
+      try {
+        const { rows } = await client.query(
+          `SELECT (SELECT md5(string_agg(u::text, ',' ORDER BY id)) FROM auth_user u) AS users,
+                  (SELECT md5(string_agg(t::text, ',' ORDER BY key)) FROM authtoken_token t) AS tokens`
+        )
+        return rows[0]
+      } finally {
+        await client.end()
+      }
+    }
+    const before = await checksum()
+    await drfImportService.run(source.url)
+    assert.deepEqual(await checksum(), before)
+  })
+})
