@@ -60,4 +60,23 @@ export default await Env.create(APP_ROOT, {
   */
   TOKEN_EXPIRES_IN: Env.schema.string.optional(),
   TOKEN_LAST_USED_RESOLUTION: Env.schema.string.optional(),
+
+  /*
+  |----------------------------------------------------------
+  | Hardening: token rotation, login throttling, Redis, CORS
+  |----------------------------------------------------------
+  */
+  TOKEN_ROTATION_GRACE: Env.schema.string.optional(),
+  LIMITER_STORE: Env.schema.enum.optional(['memory', 'redis', 'database'] as const),
+  LOGIN_THROTTLE_IP_REQUESTS: Env.schema.number.optional(),
+  LOGIN_THROTTLE_IP_WINDOW: Env.schema.string.optional(),
+  LOGIN_THROTTLE_IP_BLOCK: Env.schema.string.optional(),
+  LOGIN_THROTTLE_USER_REQUESTS: Env.schema.number.optional(),
+  LOGIN_THROTTLE_USER_WINDOW: Env.schema.string.optional(),
+  LOGIN_THROTTLE_USER_BLOCK: Env.schema.string.optional(),
+  REDIS_HOST: Env.schema.string.optional({ format: 'host' }),
+  REDIS_PORT: Env.schema.number.optional(),
+  REDIS_PASSWORD: Env.schema.string.optional(),
+  REDIS_DB: Env.schema.number.optional(),
+  CORS_ORIGINS: Env.schema.string.optional(),
 })

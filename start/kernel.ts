@@ -13,7 +13,11 @@ import server from '@adonisjs/core/services/server'
 
 server.errorHandler(() => import('#exceptions/handler'))
 
-server.use([() => import('#middleware/container_bindings_middleware')])
+server.use([
+  () => import('#middleware/container_bindings_middleware'),
+  () => import('#middleware/request_logger_middleware'),
+  () => import('@adonisjs/cors/cors_middleware'),
+])
 
 router.use([
   () => import('@adonisjs/core/bodyparser_middleware'),
@@ -23,4 +27,5 @@ router.use([
 export const middleware = router.named({
   api: () => import('#middleware/api_middleware'),
   auth: () => import('#middleware/auth_middleware'),
+  loginThrottle: () => import('#middleware/login_throttle_middleware'),
 })

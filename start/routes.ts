@@ -30,7 +30,7 @@ router
   })
   .prefix('/api-token-auth')
   .as('drf')
-  .use(middleware.api())
+  .use([middleware.loginThrottle(), middleware.api()])
 
 /*
 | API v1, anyone: sign in (get-or-create a named token).
@@ -41,7 +41,7 @@ router
   })
   .prefix('/api/v1')
   .as('api.v1')
-  .use(middleware.api())
+  .use([middleware.loginThrottle(), middleware.api()])
 
 /*
 | API v1, token holders only (IsAuthenticated).

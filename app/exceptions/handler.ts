@@ -2,6 +2,7 @@ import app from '@adonisjs/core/services/app'
 import router from '@adonisjs/core/services/router'
 import { errors as vineErrors } from '@vinejs/vine'
 import { errors as authErrors } from '@adonisjs/auth'
+import { errors as limiterErrors } from '@adonisjs/limiter'
 import { type HttpContext, ExceptionHandler } from '@adonisjs/core/http'
 import {
   FieldErrorsException,
@@ -74,6 +75,10 @@ export default class HttpExceptionHandler extends ExceptionHandler {
         body: { detail: 'Authentication credentials were not provided.' },
         headers,
       }
+    }
+    if (error instanceof limiterErrors.E_TOO_MANY_REQUESTS) {
+      Object.assign(headers, error.getDefaultHeaders())
+      return { status: 429, body: { detail: error.message }, headers }
     }
     if (error instanceof FieldErrorsException) {
       return { status: 400, body: error.fields, headers }

@@ -2,6 +2,7 @@ import pg from 'pg'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 import testUtils from '@adonisjs/core/services/test_utils'
+import limiter from '@adonisjs/limiter/services/main'
 
 /**
  * On PostgreSQL the suite runs in a database of its own (DB_DATABASE,
@@ -25,9 +26,15 @@ export async function prepareTestDatabase() {
   }
 }
 
-/** Empties every table before each test of a group. */
+/**
+ * Empties every table before each test of a group, and the in-memory login
+ * throttle counters (so failed sign-ins in one test never throttle the next).
+ */
 export function truncateEachTest(group: { each: { setup: (fn: () => any) => void } }) {
-  group.each.setup(() => testUtils.db().truncate())
+  group.each.setup(async () => {
+    await limiter.clear(['memory'])
+    return testUtils.db().truncate()
+  })
 }
 
 /** The dialect in use, for the rare assertion that differs. */
