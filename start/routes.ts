@@ -62,6 +62,10 @@ router
       .as('tokens.store')
       .use(middleware.auth({ guards: ['api'], abilities: ['tokens:write'] }))
     router
+      .post('/tokens/:id/rotate', [TokensController, 'rotate'])
+      .as('tokens.rotate')
+      .use(middleware.auth({ guards: ['api'], abilities: ['tokens:write'] }))
+    router
       .delete('/tokens/:id', [TokensController, 'destroy'])
       .as('tokens.destroy')
       .use(middleware.auth({ guards: ['api'], abilities: ['tokens:write'] }))
