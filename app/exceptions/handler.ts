@@ -105,6 +105,14 @@ export default class HttpExceptionHandler extends ExceptionHandler {
       }
       return { status: 404, body: { detail: 'Not found.' }, headers }
     }
+    if (err?.status === 400 && error instanceof RangeError) {
+      // JSON nested deep enough to exhaust the parser's prototype-poisoning scan.
+      return {
+        status: 400,
+        body: { detail: 'JSON parse error - the body is nested too deeply.' },
+        headers,
+      }
+    }
     if (err?.status === 400 && error instanceof SyntaxError) {
       return { status: 400, body: { detail: `JSON parse error - ${error.message}` }, headers }
     }

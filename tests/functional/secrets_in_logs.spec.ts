@@ -3,6 +3,7 @@ import { symbols } from 'pino'
 import logger from '@adonisjs/core/services/logger'
 import userService from '#services/user_service'
 import { truncateEachTest } from '#tests/helpers/database'
+import { buildRequest, rawRequest } from '#tests/helpers/raw_http'
 
 const PASSWORD = 'Pa55word-that-must-not-leak'
 const COOKIE = 'sessionid=cookie-value-that-must-not-leak'
@@ -70,6 +71,28 @@ test.group('Secrets in logs', (group) => {
         .json({ username: 'alice', password: `${PASSWORD}-wrong` })
       wrong.assertStatus(400)
 
+      // Error paths: malformed JSON and an oversized body holding the password,
+      // a wrong key; the answers do not echo them either.
+      const malformed = await rawRequest(
+        buildRequest({
+          method: 'POST',
+          path: '/api/v1/auth/login',
+          headers: ['Content-Type: application/json'],
+          body: `{"username":"alice","password":"${PASSWORD}",}`,
+        })
+      )
+      assert.equal(malformed.status, 400)
+      assert.notInclude(malformed.body, PASSWORD)
+      const oversized = await client
+        .post('/api-token-auth/')
+        .json({ username: 'alice', password: PASSWORD, pad: 'x'.repeat(70_000) })
+      oversized.assertStatus(413)
+      const wrongKey = `${key.slice(0, -8)}AAAAAAAA`
+      secrets.push(wrongKey)
+      const refused = await client.get('/api/v1/me').header('authorization', `Token ${wrongKey}`)
+      refused.assertStatus(401)
+      assert.notInclude(JSON.stringify(refused.body()), wrongKey)
+
       // A key in a query string (clients must not do this) stays out of the logs too.
       const stray = await client.get(`/api/v1/me?token=${key}`)
       stray.assertStatus(401)
@@ -89,6 +112,7 @@ test.group('Secrets in logs', (group) => {
         { method: 'POST', path: '/api/v1/tokens', status: 201 },
         { method: 'POST', path: '/api/v1/auth/login', status: 400 },
         { method: 'GET', path: '/api/v1/me', status: 401 },
+        { method: 'POST', path: '/api-token-auth/', status: 413 },
       ]
     )
     for (const entry of requests) {
