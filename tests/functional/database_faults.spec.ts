@@ -48,6 +48,10 @@ test.group('Database faults', (group) => {
       const me = () => client.get('/api/v1/me').header('authorization', `Token ${value}`)
       const signIn = () =>
         client.post('/api-token-auth/').json({ username: 'alice', password: PASSWORD })
+      const expectStatus = async (request: ReturnType<typeof me>, status: number) => {
+        const response = await request
+        response.assertStatus(status)
+      }
       const assertUnavailable = (response: Awaited<ReturnType<typeof me>>) => {
         response.assertStatus(503)
         assert.isString(response.body().detail)
@@ -56,7 +60,7 @@ test.group('Database faults', (group) => {
       }
 
       try {
-        ;(await me()).assertStatus(200)
+        await expectStatus(me(), 200)
 
         // Refused: every connection cut, no new one accepted.
         await proxy.stop()
@@ -70,13 +74,13 @@ test.group('Database faults', (group) => {
         // (node-postgres connect timeout / pool acquire timeout), no hang.
         await proxy.start('blackhole')
         assertUnavailable(await me())
-        ;(await client.get('/health')).assertStatus(503)
+        await expectStatus(client.get('/health'), 503)
 
         // Back: the same process serves again, no restart.
         await proxy.start('forward')
-        ;(await me()).assertStatus(200)
-        ;(await signIn()).assertStatus(200)
-        ;(await client.get('/health')).assertStatus(200)
+        await expectStatus(me(), 200)
+        await expectStatus(signIn(), 200)
+        await expectStatus(client.get('/health'), 200)
       } finally {
         await restore()
         await proxy.stop()
