@@ -41,6 +41,10 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return /Connection terminated|Knex: Timeout acquiring a connection/.test(err.message ?? '')
 }
 
+function isStackOverflow(error: unknown) {
+  return error instanceof RangeError && error.message.includes('Maximum call stack size exceeded')
+}
+
 /**
  * One place decides the shape of every error: API requests always get JSON
  * `{"detail": …}` (DRF's shape, DRF's messages) and never a stack trace;
@@ -57,6 +61,7 @@ export default class HttpExceptionHandler extends ExceptionHandler {
   }
 
   async report(error: unknown, ctx: HttpContext) {
+    if (isApiRequest(ctx) && isStackOverflow(error) && ctx.request.hasBody()) return
     return super.report(error, ctx)
   }
 
@@ -105,8 +110,10 @@ export default class HttpExceptionHandler extends ExceptionHandler {
       }
       return { status: 404, body: { detail: 'Not found.' }, headers }
     }
-    if (err?.status === 400 && error instanceof RangeError) {
-      // JSON nested deep enough to exhaust the parser's prototype-poisoning scan.
+    if (isStackOverflow(error) && ctx.request.hasBody()) {
+      // A body nested deep enough to exhaust the stack while it is parsed or
+      // copied (JSON.parse survives ~5000 levels, the body parser's deep
+      // clone fewer): the client's input, not a server fault.
       return {
         status: 400,
         body: { detail: 'JSON parse error - the body is nested too deeply.' },
