@@ -19,7 +19,7 @@ const redisConfig = defineConfig({
       host: env.get('REDIS_HOST', '127.0.0.1'),
       port: env.get('REDIS_PORT', 6379),
       password: env.get('REDIS_PASSWORD', ''),
-      db: env.get('REDIS_DB', 0),
+      db: 0,
       keyPrefix: '',
       retryStrategy(times) {
         return times > 10 ? null : times * 50

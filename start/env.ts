@@ -77,6 +77,5 @@ export default await Env.create(APP_ROOT, {
   REDIS_HOST: Env.schema.string.optional({ format: 'host' }),
   REDIS_PORT: Env.schema.number.optional(),
   REDIS_PASSWORD: Env.schema.string.optional(),
-  REDIS_DB: Env.schema.number.optional(),
   CORS_ORIGINS: Env.schema.string.optional(),
 })
