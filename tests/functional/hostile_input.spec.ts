@@ -1,8 +1,8 @@
 import { test } from '@japa/runner'
 import fc from 'fast-check'
-import limiter from '@adonisjs/limiter/services/main'
 import type { Assert } from '@japa/assert'
 import { truncateEachTest } from '#tests/helpers/database'
+import { resetThrottle } from '#tests/helpers/throttle'
 import { buildRequest, rawRequest, type RawResponse } from '#tests/helpers/raw_http'
 
 /**
@@ -232,7 +232,7 @@ test.group('Hostile input', (group) => {
   test('any body at POST /api-token-auth/ gets a 4xx with DRF-shaped JSON', async ({ assert }) => {
     await fc.assert(
       fc.asyncProperty(bodies, async (body) => {
-        await limiter.clear(['memory'])
+        await resetThrottle()
         assertClientError(assert, await send('/api-token-auth/', body), true)
       }),
       { numRuns: 200 }
@@ -242,7 +242,7 @@ test.group('Hostile input', (group) => {
   test('any body at POST /api/v1/auth/login gets a 4xx with a JSON detail', async ({ assert }) => {
     await fc.assert(
       fc.asyncProperty(bodies, async (body) => {
-        await limiter.clear(['memory'])
+        await resetThrottle()
         assertClientError(assert, await send('/api/v1/auth/login', body))
       }),
       { numRuns: 200 }

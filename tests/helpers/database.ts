@@ -2,7 +2,7 @@ import pg from 'pg'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 import testUtils from '@adonisjs/core/services/test_utils'
-import limiter from '@adonisjs/limiter/services/main'
+import { resetThrottle } from '#tests/helpers/throttle'
 
 /**
  * On PostgreSQL the suite runs in a database of its own (DB_DATABASE,
@@ -27,12 +27,12 @@ export async function prepareTestDatabase() {
 }
 
 /**
- * Empties every table before each test of a group, and the in-memory login
- * throttle counters (so failed sign-ins in one test never throttle the next).
+ * Empties every table before each test of a group, and the login throttle
+ * counters (so failed sign-ins in one test never throttle the next).
  */
 export function truncateEachTest(group: { each: { setup: (fn: () => any) => void } }) {
   group.each.setup(async () => {
-    await limiter.clear(['memory'])
+    await resetThrottle()
     return testUtils.db().truncate()
   })
 }
