@@ -1,5 +1,4 @@
 import { test } from '@japa/runner'
-import { symbols } from 'pino'
 import logger from '@adonisjs/core/services/logger'
 import userService from '#services/user_service'
 import { truncateEachTest } from '#tests/helpers/database'
@@ -15,15 +14,20 @@ const COOKIE = 'sessionid=cookie-value-that-must-not-leak'
  */
 function captureLogs() {
   const pino = logger.pino as any
-  const stream = pino[symbols.streamSym]
+  // pino keeps its destination under a private symbol (pino.symbols.streamSym);
+  // found by name so the test does not import pino, a transitive dependency.
+  const streamSym = Object.getOwnPropertySymbols(pino).find(
+    (symbol) => symbol.description === 'pino.stream'
+  )!
+  const stream = pino[streamSym]
   const level = logger.level
   const lines: string[] = []
-  pino[symbols.streamSym] = { write: (line: string) => lines.push(line) }
+  pino[streamSym] = { write: (line: string) => lines.push(line) }
   logger.level = 'info'
   return {
     lines,
     restore() {
-      pino[symbols.streamSym] = stream
+      pino[streamSym] = stream
       logger.level = level
     },
   }
