@@ -35,6 +35,17 @@ if (env.get('DB_CONNECTION', 'sqlite') === 'sqlite') {
  */
 export const autoMigrate = env.get('DB_AUTO_MIGRATE', !app.inProduction)
 
+const pgServer = {
+  host: env.get('DB_HOST', '127.0.0.1'),
+  port: env.get('DB_PORT', 5432),
+  user: env.get('DB_USER', 'postgres'),
+  password: env.get('DB_PASSWORD', ''),
+  database: env.get('DB_DATABASE', 'gatehouse'),
+  // node-postgres option: a server that accepts but never answers fails fast too
+  // (with DATABASE_URL, add ?connect_timeout=3).
+  connectionTimeoutMillis: 3000,
+}
+
 const dbConfig = defineConfig({
   connection: env.get('DB_CONNECTION', 'sqlite'),
   prettyPrintDebugQueries: debug,
@@ -60,14 +71,10 @@ const dbConfig = defineConfig({
     },
     pg: {
       client: 'pg',
-      connection: env.get('DATABASE_URL') ?? {
-        host: env.get('DB_HOST', '127.0.0.1'),
-        port: env.get('DB_PORT', 5432),
-        user: env.get('DB_USER', 'postgres'),
-        password: env.get('DB_PASSWORD', ''),
-        database: env.get('DB_DATABASE', 'gatehouse'),
-      },
-      pool: { min: 0, max: 10, acquireTimeoutMillis: 5000 },
+      connection: env.get('DATABASE_URL') ?? pgServer,
+      // Database down: requests fail within these bounds (answered 503), and
+      // the pool reconnects by itself when the server is back.
+      pool: { min: 0, max: 10, acquireTimeoutMillis: 5000, createTimeoutMillis: 3000 },
       debug: emitQueries,
       migrations,
       schemaGeneration,

@@ -25,6 +25,27 @@ const gatehouseConfig = {
     lastUsedResolution: duration(env.get('TOKEN_LAST_USED_RESOLUTION'), '1m') ?? '1m',
     /** Upper bound on how many live tokens one user may hold. */
     maxPerUser: 100,
+    /** After POST /api/v1/tokens/:id/rotate the old key keeps working this long. */
+    rotationGrace: env.get('TOKEN_ROTATION_GRACE', '60s'),
+  },
+  /**
+   * Login throttling (POST /api-token-auth/, POST /api/v1/auth/login, web
+   * sign-in). Durations are "60s", "15m", "1h"… (see config/limiter.ts for
+   * where the counters live).
+   */
+  throttle: {
+    /** Every sign-in attempt from one IP address, whatever its outcome. */
+    ip: {
+      requests: env.get('LOGIN_THROTTLE_IP_REQUESTS', 60),
+      duration: env.get('LOGIN_THROTTLE_IP_WINDOW', '1m'),
+      blockDuration: env.get('LOGIN_THROTTLE_IP_BLOCK', '1m'),
+    },
+    /** Failed sign-ins for one username from one IP; a success clears the count. */
+    user: {
+      requests: env.get('LOGIN_THROTTLE_USER_REQUESTS', 5),
+      duration: env.get('LOGIN_THROTTLE_USER_WINDOW', '15m'),
+      blockDuration: env.get('LOGIN_THROTTLE_USER_BLOCK', '15m'),
+    },
   },
   passwords: {
     /** Longer passwords are refused before hashing: hash cost stays bounded. */

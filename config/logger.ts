@@ -42,6 +42,8 @@ const loggerConfig = defineConfig({
           '*.headers.cookie',
           'req.headers.authorization',
           'req.headers.cookie',
+          // the body parser attaches the raw body to its parse errors
+          'err.body',
         ],
         censor: '[redacted]',
       },

@@ -3,7 +3,7 @@
 | Redis
 |--------------------------------------------------------------------------
 |
-| Used when SESSION_DRIVER=redis. Connections are opened on first use, so
+| Used when SESSION_DRIVER=redis or LIMITER_STORE=redis. Connections are opened on first use, so
 | an app that does not use Redis never connects.
 |
 */

@@ -83,4 +83,19 @@ export default await Env.create(APP_ROOT, {
   |----------------------------------------------------------
   */
   GATEHOUSE_USER_PASSWORD: Env.schema.secret.optional(),
+
+  /*
+  |----------------------------------------------------------
+  | Hardening: token rotation, login throttling, CORS
+  |----------------------------------------------------------
+  */
+  TOKEN_ROTATION_GRACE: Env.schema.string.optional(),
+  LIMITER_STORE: Env.schema.enum.optional(['memory', 'redis', 'database'] as const),
+  LOGIN_THROTTLE_IP_REQUESTS: Env.schema.number.optional(),
+  LOGIN_THROTTLE_IP_WINDOW: Env.schema.string.optional(),
+  LOGIN_THROTTLE_IP_BLOCK: Env.schema.string.optional(),
+  LOGIN_THROTTLE_USER_REQUESTS: Env.schema.number.optional(),
+  LOGIN_THROTTLE_USER_WINDOW: Env.schema.string.optional(),
+  LOGIN_THROTTLE_USER_BLOCK: Env.schema.string.optional(),
+  CORS_ORIGINS: Env.schema.string.optional(),
 })

@@ -15,6 +15,8 @@ server.errorHandler(() => import('#exceptions/handler'))
 
 server.use([
   () => import('#middleware/container_bindings_middleware'),
+  () => import('#middleware/request_logger_middleware'),
+  () => import('@adonisjs/cors/cors_middleware'),
   () => import('@adonisjs/static/static_middleware'),
 ])
 
@@ -36,4 +38,5 @@ export const middleware = router.named({
   session: () => import('@adonisjs/session/session_middleware'),
   csrf: () => import('#middleware/csrf_middleware'),
   silentAuth: () => import('#middleware/silent_auth_middleware'),
+  loginThrottle: () => import('#middleware/login_throttle_middleware'),
 })

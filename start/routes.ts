@@ -34,7 +34,7 @@ router
   })
   .prefix('/api-token-auth')
   .as('drf')
-  .use(middleware.api())
+  .use([middleware.loginThrottle(), middleware.api()])
 
 /*
 | API v1, anyone: sign in (get-or-create a named token).
@@ -45,7 +45,7 @@ router
   })
   .prefix('/api/v1')
   .as('api.v1')
-  .use(middleware.api())
+  .use([middleware.loginThrottle(), middleware.api()])
 
 /*
 | API v1, token holders only (IsAuthenticated).
@@ -64,6 +64,7 @@ router
     router
       .group(() => {
         router.post('/tokens', [TokensController, 'store']).as('tokens.store')
+        router.post('/tokens/:id/rotate', [TokensController, 'rotate']).as('tokens.rotate')
         router.delete('/tokens/:id', [TokensController, 'destroy']).as('tokens.destroy')
       })
       .use(middleware.ability(['tokens:write']))

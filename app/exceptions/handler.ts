@@ -2,6 +2,7 @@ import app from '@adonisjs/core/services/app'
 import router from '@adonisjs/core/services/router'
 import { errors as vineErrors } from '@vinejs/vine'
 import { errors as authErrors } from '@adonisjs/auth'
+import { errors as limiterErrors } from '@adonisjs/limiter'
 import { type HttpContext, ExceptionHandler } from '@adonisjs/core/http'
 import type { StatusPageRange, StatusPageRenderer } from '@adonisjs/core/types/http'
 import {
@@ -41,6 +42,10 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return /Connection terminated|Knex: Timeout acquiring a connection/.test(err.message ?? '')
 }
 
+function isStackOverflow(error: unknown) {
+  return error instanceof RangeError && error.message.includes('Maximum call stack size exceeded')
+}
+
 /**
  * One place decides the shape of every error: API requests always get JSON
  * `{"detail": …}` (DRF's shape, DRF's messages) and never a stack trace;
@@ -68,6 +73,7 @@ export default class HttpExceptionHandler extends ExceptionHandler {
   }
 
   async report(error: unknown, ctx: HttpContext) {
+    if (isApiRequest(ctx) && isStackOverflow(error) && ctx.request.hasBody()) return
     return super.report(error, ctx)
   }
 
@@ -86,6 +92,10 @@ export default class HttpExceptionHandler extends ExceptionHandler {
         body: { detail: 'Authentication credentials were not provided.' },
         headers,
       }
+    }
+    if (error instanceof limiterErrors.E_TOO_MANY_REQUESTS) {
+      Object.assign(headers, error.getDefaultHeaders())
+      return { status: 429, body: { detail: error.message }, headers }
     }
     if (error instanceof FieldErrorsException) {
       return { status: 400, body: error.fields, headers }
@@ -111,6 +121,16 @@ export default class HttpExceptionHandler extends ExceptionHandler {
         }
       }
       return { status: 404, body: { detail: 'Not found.' }, headers }
+    }
+    if (isStackOverflow(error) && ctx.request.hasBody()) {
+      // A body nested deep enough to exhaust the stack while it is parsed or
+      // copied (JSON.parse survives ~5000 levels, the body parser's deep
+      // clone fewer): the client's input, not a server fault.
+      return {
+        status: 400,
+        body: { detail: 'JSON parse error - the body is nested too deeply.' },
+        headers,
+      }
     }
     if (err?.status === 400 && error instanceof SyntaxError) {
       return { status: 400, body: { detail: `JSON parse error - ${error.message}` }, headers }

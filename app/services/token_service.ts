@@ -34,6 +34,10 @@ export const EXPIRES_IN_PATTERN = /^(never|[1-9][0-9]{0,5}[smhdw])$/
 
 export class InvalidExpiryError extends Error {}
 
+export type RotationResult =
+  | { ok: true; successor: IssuedToken; previous: AccessToken }
+  | { ok: false; reason: 'not_found' | 'expired' | 'conflict' }
+
 function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: string } | null)?.code
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE'
@@ -211,6 +215,75 @@ export class TokenService {
       .where('tokenable_id', user.id)
       .where('type', this.config.type)
       .first()
+  }
+
+  /**
+   * Issues a successor to one of the user's live tokens (same name and
+   * abilities, same lifetime, a new key) and lets the old key expire after
+   * the grace period, so requests already in flight with it still succeed.
+   * A get-or-create token hands its role to the successor: login returns the
+   * new key from now on.
+   */
+  async rotate(user: User, id: number, grace = this.config.rotationGrace): Promise<RotationResult> {
+    const graceSeconds = /^0+[smhdw]?$/.test(grace.trim()) ? 0 : string.seconds.parse(grace)
+    try {
+      return await db.transaction(async (trx) => {
+        const previous = await AccessToken.query({ client: trx })
+          .where('id', id)
+          .where('tokenable_id', user.id)
+          .where('type', this.config.type)
+          .first()
+        if (!previous) return { ok: false, reason: 'not_found' } as const
+        if (previous.isExpired) return { ok: false, reason: 'expired' } as const
+
+        const now = DateTime.now()
+        const graceEnd = now.plus({ seconds: graceSeconds })
+        const retrievable = previous.isRetrievable
+        // Conditional on the secret still being there: of two concurrent
+        // rotations of a get-or-create token, only one wins.
+        const updated = await trx
+          .from(TABLE)
+          .where('id', previous.id)
+          .if(retrievable, (query) => query.whereNotNull('encrypted_secret'))
+          .update({
+            encrypted_secret: null,
+            expires_at: this.now(
+              previous.expiresAt && previous.expiresAt < graceEnd ? previous.expiresAt : graceEnd
+            ),
+            updated_at: this.now(now),
+          })
+        if (Number(updated) === 0) return { ok: false, reason: 'conflict' } as const
+
+        const lifetime = previous.expiresAt?.diff(previous.createdAt)
+        const key = generateKey(this.config.prefix)
+        const token = await AccessToken.create(
+          {
+            tokenableId: user.id,
+            type: this.config.type,
+            name: previous.name,
+            hash: key.hash,
+            hint: key.hint,
+            abilities: previous.abilities,
+            encryptedSecret: retrievable
+              ? encryption.encrypt(key.value, { purpose: ENCRYPTION_PURPOSE })
+              : null,
+            expiresAt: lifetime ? now.plus(lifetime) : null,
+            lastUsedAt: null,
+          },
+          { client: trx }
+        )
+        token.value = key.value
+        await previous.refresh()
+        return {
+          ok: true,
+          successor: { token, value: key.value, created: true },
+          previous,
+        } as const
+      })
+    } catch (error) {
+      if (isUniqueViolation(error)) return { ok: false, reason: 'conflict' }
+      throw error
+    }
   }
 
   /** Revokes one of the user's tokens; false when it is not theirs or not there. */

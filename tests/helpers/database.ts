@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs'
 import pg from 'pg'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
+import { resetThrottle } from '#tests/helpers/throttle'
 
 /**
  * Every run starts from an empty database. SQLite: the test file is removed.
@@ -46,9 +47,12 @@ export async function truncateAll() {
   for (const table of tables) await connection.truncate(table, true)
 }
 
-/** Empties every table before each test of a group. */
+/** Empties every table and the in-memory login throttle before each test of a group. */
 export function truncateEachTest(group: { each: { setup: (fn: () => any) => void } }) {
-  group.each.setup(() => truncateAll())
+  group.each.setup(async () => {
+    await resetThrottle()
+    await truncateAll()
+  })
 }
 
 /** The dialect in use, for the rare assertion that differs. */

@@ -1,5 +1,6 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import authService from '#services/auth_service'
+import loginThrottle from '#services/login_throttle'
 import tokenService from '#services/token_service'
 import { loginValidator } from '#validators/auth'
 import { serializeToken } from '#services/token_presenter'
@@ -9,7 +10,7 @@ export default class AuthController {
   async login({ request, response }: HttpContext) {
     const { username, password, name } = await request.validateUsing(loginValidator)
 
-    const user = await authService.attempt(username, password)
+    const user = await loginThrottle.attempt(username, password, request.ip())
     if (!user) {
       return response.badRequest({ detail: 'Unable to log in with provided credentials.' })
     }

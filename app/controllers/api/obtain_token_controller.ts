@@ -1,6 +1,6 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { type errors as vineErrors } from '@vinejs/vine'
-import authService from '#services/auth_service'
+import loginThrottle from '#services/login_throttle'
 import tokenService from '#services/token_service'
 import { drfMessages, obtainTokenValidator } from '#validators/auth'
 import { FieldErrorsException } from '#exceptions/api_exceptions'
@@ -22,7 +22,11 @@ export default class ObtainTokenController {
     })
     if (error) throw this.toFieldErrors(error, data)
 
-    const user = await authService.attempt(credentials.username, credentials.password)
+    const user = await loginThrottle.attempt(
+      credentials.username,
+      credentials.password,
+      request.ip()
+    )
     if (!user) throw new FieldErrorsException({ non_field_errors: [CREDENTIALS_ERROR] })
 
     const { value } = await tokenService.getOrCreate(user)

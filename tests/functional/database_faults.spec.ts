@@ -1,0 +1,89 @@
+import { test } from '@japa/runner'
+import app from '@adonisjs/core/services/app'
+import db from '@adonisjs/lucid/services/db'
+import tokenService from '#services/token_service'
+import userService from '#services/user_service'
+import { dialectName, truncateEachTest } from '#tests/helpers/database'
+import { TcpProxy } from '#tests/helpers/tcp_proxy'
+
+const PASSWORD = 'correct horse battery'
+const FAULT_CONNECTION = 'pg_through_proxy'
+const SKIP_REASON =
+  'PostgreSQL only: an embedded SQLite file cannot become unreachable. Run with DB_CONNECTION=pg.'
+
+/**
+ * The app's primary connection is pointed, for the duration of a test, at a
+ * TCP proxy in front of PostgreSQL, which the test then cuts, blackholes and
+ * restores. The shared PostgreSQL server itself is never touched.
+ */
+async function routeDatabaseThrough(proxy: TcpProxy) {
+  const config = app.config.get<any>('database')
+  const pg = config.connections[config.connection]
+  db.manager.add(FAULT_CONNECTION, {
+    ...pg,
+    connection: { ...pg.connection, host: '127.0.0.1', port: proxy.port },
+  })
+  const primary = db.primaryConnectionName
+  db.primaryConnectionName = FAULT_CONNECTION
+  return async () => {
+    db.primaryConnectionName = primary
+    await db.manager.close(FAULT_CONNECTION, true)
+  }
+}
+
+test.group('Database faults', (group) => {
+  truncateEachTest(group)
+
+  test('database unreachable: 503 with a detail, /health not ready; back: requests succeed')
+    .skip(() => dialectName() !== 'postgres', SKIP_REASON)
+    .timeout(60_000)
+    .run(async ({ client, assert }) => {
+      const user = await userService.create({ username: 'alice', password: PASSWORD })
+      const { value } = await tokenService.create(user, { name: 'probe' })
+      const pg = app.config.get<any>('database').connections.pg.connection
+      const proxy = new TcpProxy({ host: pg.host, port: pg.port })
+      await proxy.start()
+      const restore = await routeDatabaseThrough(proxy)
+
+      const me = () => client.get('/api/v1/me').header('authorization', `Token ${value}`)
+      const signIn = () =>
+        client.post('/api-token-auth/').json({ username: 'alice', password: PASSWORD })
+      const expectStatus = async (request: ReturnType<typeof me>, status: number) => {
+        const response = await request
+        response.assertStatus(status)
+      }
+      const assertUnavailable = (response: Awaited<ReturnType<typeof me>>) => {
+        response.assertStatus(503)
+        assert.isString(response.body().detail)
+        assert.notInclude(JSON.stringify(response.body()), value)
+        response.assertHeader('retry-after', '5')
+      }
+
+      try {
+        await expectStatus(me(), 200)
+
+        // Refused: every connection cut, no new one accepted.
+        await proxy.stop()
+        assertUnavailable(await me())
+        assertUnavailable(await signIn())
+        const health = await client.get('/health')
+        health.assertStatus(503)
+        assert.equal(health.body().database, 'down')
+
+        // Hanging: connections accepted, never answered. Still a bounded 503
+        // (node-postgres connect timeout / pool acquire timeout), no hang.
+        await proxy.start('blackhole')
+        assertUnavailable(await me())
+        await expectStatus(client.get('/health'), 503)
+
+        // Back: the same process serves again, no restart.
+        await proxy.start('forward')
+        await expectStatus(me(), 200)
+        await expectStatus(signIn(), 200)
+        await expectStatus(client.get('/health'), 200)
+      } finally {
+        await restore()
+        await proxy.stop()
+      }
+    })
+})

@@ -1,0 +1,36 @@
+import { IncomingMessage, ServerResponse } from 'node:http'
+import { Socket } from 'node:net'
+import { test } from '@japa/runner'
+import testUtils from '@adonisjs/core/services/test_utils'
+import HttpExceptionHandler from '#exceptions/handler'
+
+async function apiContext(headers: Record<string, string>) {
+  const req = new IncomingMessage(new Socket())
+  req.method = 'POST'
+  req.url = '/api/v1/auth/login'
+  req.headers = headers
+  return testUtils.createHttpContext({ req, res: new ServerResponse(req) })
+}
+
+/**
+ * A stack overflow while a body is parsed or copied (the body parser deep-
+ * clones it; how deep it gets before overflowing depends on JIT state, so an
+ * HTTP test cannot hit it every time) is the client's input: 400, not 500.
+ */
+test.group('Exception handler', () => {
+  test('a stack overflow on a request with a body is a 400 about nesting', async ({ assert }) => {
+    const ctx = await apiContext({ 'content-type': 'application/json', 'content-length': '9000' })
+    await new HttpExceptionHandler().handle(new RangeError('Maximum call stack size exceeded'), ctx)
+    assert.equal(ctx.response.getStatus(), 400)
+    assert.deepEqual(ctx.response.getBody(), {
+      detail: 'JSON parse error - the body is nested too deeply.',
+    })
+  })
+
+  test('other errors are still 500, without their message', async ({ assert }) => {
+    const ctx = await apiContext({ 'content-type': 'application/json', 'content-length': '9' })
+    await new HttpExceptionHandler().handle(new RangeError('Invalid array length'), ctx)
+    assert.equal(ctx.response.getStatus(), 500)
+    assert.deepEqual(ctx.response.getBody(), { detail: 'A server error occurred.' })
+  })
+})
