@@ -102,6 +102,28 @@ test.group('Pages: sign in', (group) => {
     assert.notMatch(response.text(), /type="password"[^>]*value=/)
   })
 
+  test('repeated failures are throttled: the form says so, the right password waits', async ({
+    client,
+    assert,
+  }) => {
+    await makePageUser({ username: 'ada' })
+    const attempt = (password: string) =>
+      client.post('/login').form({ username: 'ada', password }).withCsrfToken().redirects(0)
+
+    for (let i = 0; i < 5; i++) {
+      const failed = await attempt('wrong password')
+      failed.assertFlashMessage('errorsBag', {
+        E_INVALID_CREDENTIALS: 'Unable to sign in with that username and password.',
+      })
+    }
+    const blocked = await attempt(PASSWORD)
+    blocked.assertStatus(302)
+    blocked.assertHeader('location', '/login')
+    const errors = blocked.flashMessages().errorsBag as Record<string, string>
+    assert.match(errors.E_TOO_MANY_REQUESTS, /^Too many sign-in attempts\. Request was throttled/)
+    assert.notProperty(blocked.session(), SESSION_KEY)
+  })
+
   test('empty fields come back as field errors on the form', async ({ client, assert }) => {
     const response = await client
       .post('/login')
