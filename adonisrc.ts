@@ -16,7 +16,9 @@ export default defineConfig({
     () => import('@adonisjs/core/providers/vinejs_provider'),
     () => import('@adonisjs/lucid/database_provider'),
     () => import('@adonisjs/auth/auth_provider'),
+    () => import('@adonisjs/redis/redis_provider'),
     () => import('#providers/auto_migrate_provider'),
+    () => import('#providers/token_cache_provider'),
   ],
 
   preloads: [

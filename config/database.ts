@@ -21,6 +21,8 @@ import { defineConfig } from '@adonisjs/lucid'
 const migrations = { naturalSort: true, paths: ['database/migrations'] }
 const schemaGeneration = { enabled: false }
 const debug = env.get('DB_DEBUG', false)
+/** `npm run bench` counts queries through Lucid's db:query event, which needs debug. */
+const emitQueries = debug || env.get('BENCH_COUNT_QUERIES', false)
 
 export const sqlitePath = app.makePath(env.get('DB_SQLITE_PATH', 'tmp/db.sqlite3'))
 if (env.get('DB_CONNECTION', 'sqlite') === 'sqlite') {
@@ -43,7 +45,7 @@ const dbConfig = defineConfig({
         filename: sqlitePath,
       },
       useNullAsDefault: true,
-      debug,
+      debug: emitQueries,
       pool: {
         afterCreate: (connection: any, done: (error: Error | null, conn: unknown) => void) => {
           connection.pragma('journal_mode = WAL')
@@ -66,7 +68,7 @@ const dbConfig = defineConfig({
         database: env.get('DB_DATABASE', 'gatehouse'),
       },
       pool: { min: 0, max: 10, acquireTimeoutMillis: 5000 },
-      debug,
+      debug: emitQueries,
       migrations,
       schemaGeneration,
     },

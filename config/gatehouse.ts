@@ -5,6 +5,7 @@
 */
 
 import env from '#start/env'
+import app from '@adonisjs/core/services/app'
 
 function duration(value: string | undefined, fallback: string | null): string | null {
   if (value === undefined || value.trim() === '') return fallback
@@ -25,6 +26,26 @@ const gatehouseConfig = {
     lastUsedResolution: duration(env.get('TOKEN_LAST_USED_RESOLUTION'), '1m') ?? '1m',
     /** Upper bound on how many live tokens one user may hold. */
     maxPerUser: 100,
+  },
+  tokenCache: {
+    /**
+     * Cache of verified tokens (app/services/token_cache.ts).
+     * - off: every authenticated request runs one query.
+     * - redis: cached per process, invalidated in every process over Redis
+     *   pub/sub; the cache is bypassed while Redis is unreachable.
+     * - memory: cached, invalidated in this process only. Safe only when one
+     *   process serves and nothing else changes tokens or users (tests).
+     * Default: redis when REDIS_HOST is set, else off; always off in tests.
+     */
+    mode:
+      env.get('TOKEN_CACHE') ??
+      (app.inTest ? 'off' : env.get('REDIS_HOST') ? ('redis' as const) : ('off' as const)),
+    /** An entry is re-read from the database at least this often. */
+    ttl: duration(env.get('TOKEN_CACHE_TTL'), '30s') ?? '30s',
+    /** Most entries kept per process (least recently used go first). */
+    maxEntries: env.get('TOKEN_CACHE_SIZE', 10_000),
+    /** Redis pub/sub channel of invalidation messages. */
+    channel: 'gatehouse:token-cache',
   },
   passwords: {
     /** Longer passwords are refused before hashing: hash cost stays bounded. */

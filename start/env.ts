@@ -60,4 +60,18 @@ export default await Env.create(APP_ROOT, {
   */
   TOKEN_EXPIRES_IN: Env.schema.string.optional(),
   TOKEN_LAST_USED_RESOLUTION: Env.schema.string.optional(),
+
+  /*
+  |----------------------------------------------------------
+  | Redis and the cache of verified tokens
+  |----------------------------------------------------------
+  */
+  REDIS_HOST: Env.schema.string.optional({ format: 'host' }),
+  REDIS_PORT: Env.schema.number.optional(),
+  REDIS_PASSWORD: Env.schema.string.optional(),
+  TOKEN_CACHE: Env.schema.enum.optional(['off', 'memory', 'redis'] as const),
+  TOKEN_CACHE_TTL: Env.schema.string.optional(),
+  TOKEN_CACHE_SIZE: Env.schema.number.optional(),
+  /** Benchmark only: count SQL queries and expose the counts (never in real deployments). */
+  BENCH_COUNT_QUERIES: Env.schema.boolean.optional(),
 })

@@ -9,6 +9,7 @@
 
 import router from '@adonisjs/core/services/router'
 import { middleware } from '#start/kernel'
+import env from '#start/env'
 
 const HealthController = () => import('#controllers/health_controller')
 const ObtainTokenController = () => import('#controllers/api/obtain_token_controller')
@@ -69,3 +70,10 @@ router
   .prefix('/api/v1')
   .as('api.v1')
   .use([middleware.api(), middleware.auth({ guards: ['api'] })])
+
+/*
+| Benchmark only: SQL query counts, registered when BENCH_COUNT_QUERIES=1.
+*/
+if (env.get('BENCH_COUNT_QUERIES', false)) {
+  await import('#start/query_counter')
+}

@@ -6,6 +6,7 @@ import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
 import User from '#models/user'
 import { generateKey, hashKey, isDrfKey, isWellFormedKey } from '#services/token_key'
+import tokenCache, { type CachedRow } from '#services/token_cache'
 
 const ENCRYPTION_PURPOSE = 'gatehouse-token'
 const TABLE = AccessToken.table
@@ -40,7 +41,10 @@ function isUniqueViolation(error: unknown): boolean {
 
 /** Issues, finds, verifies and revokes access tokens. No HTTP in here. */
 export class TokenService {
-  constructor(private config = gatehouse.tokens) {}
+  constructor(
+    private config = gatehouse.tokens,
+    private cache = tokenCache
+  ) {}
 
   expiresAt(expiresIn: string | null | undefined): DateTime | null {
     const value = expiresIn === undefined ? this.config.expiresIn : expiresIn
@@ -103,6 +107,7 @@ export class TokenService {
         await AccessToken.query()
           .where('id', existing.id)
           .update({ encrypted_secret: null, updated_at: this.now() })
+        await this.cache.invalidate({ kind: 'token', id: existing.id })
       }
 
       try {
@@ -118,30 +123,17 @@ export class TokenService {
    * Verifies a presented key with at most one query (token joined with its
    * user) and no write, except last_used_at at most once per resolution.
    * Malformed keys and bad checksums are refused without touching the database.
+   * A key verified recently is answered from the token cache without a query;
+   * expiry and the user's state are checked on every request either way.
    */
   async authenticate(key: string): Promise<AuthenticationResult> {
     if (!isWellFormedKey(this.config.prefix, key) && !isDrfKey(key)) {
       return { ok: false, reason: 'invalid' }
     }
 
-    const row = await db
-      .from(`${TABLE} as t`)
-      .join('users as u', 'u.id', 't.tokenable_id')
-      .where('t.hash', hashKey(key))
-      .where('t.type', this.config.type)
-      .select(
-        'u.*',
-        't.id as t_id',
-        't.name as t_name',
-        't.abilities as t_abilities',
-        't.hint as t_hint',
-        't.created_at as t_created_at',
-        't.updated_at as t_updated_at',
-        't.last_used_at as t_last_used_at',
-        't.expires_at as t_expires_at'
-      )
-      .first()
-
+    const hash = hashKey(key)
+    const generation = this.cache.generation
+    const row = this.cache.get(hash) ?? (await this.lookup(hash))
     if (!row) return { ok: false, reason: 'invalid' }
 
     const token = AccessToken.$createFromAdapterResult({
@@ -161,21 +153,46 @@ export class TokenService {
     const user = User.$createFromAdapterResult(row)!
     if (!user.isActive) return { ok: false, reason: 'inactive' }
 
-    await this.touch(token)
+    if (await this.touch(token)) row.t_last_used_at = token.lastUsedAt!.toJSDate()
+    this.cache.set(hash, row, generation)
     user.currentAccessToken = token
     return { ok: true, user, token }
   }
 
-  /** Records use, at most once per configured resolution per token. */
-  async touch(token: AccessToken) {
+  /** The one query: a token by hash, joined with its user. */
+  private async lookup(hash: string): Promise<CachedRow | null> {
+    return db
+      .from(`${TABLE} as t`)
+      .join('users as u', 'u.id', 't.tokenable_id')
+      .where('t.hash', hash)
+      .where('t.type', this.config.type)
+      .select(
+        'u.*',
+        't.id as t_id',
+        't.name as t_name',
+        't.abilities as t_abilities',
+        't.hint as t_hint',
+        't.created_at as t_created_at',
+        't.updated_at as t_updated_at',
+        't.last_used_at as t_last_used_at',
+        't.expires_at as t_expires_at'
+      )
+      .first()
+  }
+
+  /** Records use, at most once per configured resolution per token; true when written. */
+  async touch(token: AccessToken): Promise<boolean> {
     const resolution = string.seconds.parse(this.config.lastUsedResolution)
     const now = DateTime.now()
-    if (token.lastUsedAt && now.diff(token.lastUsedAt, 'seconds').seconds < resolution) return
+    if (token.lastUsedAt && now.diff(token.lastUsedAt, 'seconds').seconds < resolution) {
+      return false
+    }
     await db
       .from(TABLE)
       .where('id', token.id)
       .update({ last_used_at: this.now(now) })
     token.lastUsedAt = now
+    return true
   }
 
   async list(user: User) {
@@ -202,6 +219,7 @@ export class TokenService {
       .where('tokenable_id', user.id)
       .where('type', this.config.type)
       .delete()
+    await this.cache.invalidate({ kind: 'token', id })
     return Number(deleted) > 0
   }
 
@@ -211,6 +229,7 @@ export class TokenService {
       .where('tokenable_id', user.id)
       .where('type', this.config.type)
       .delete()
+    await this.cache.invalidate({ kind: 'user', id: user.id })
     return Number(deleted)
   }
 
