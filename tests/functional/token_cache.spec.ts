@@ -8,6 +8,14 @@ import { truncateEachTest } from '#tests/helpers/database'
 
 const PROTECTED = '/api/v1/protected'
 
+async function expectStatus(
+  request: PromiseLike<{ assertStatus(status: number): void }>,
+  status: number
+) {
+  const response = await request
+  response.assertStatus(status)
+}
+
 /**
  * The token cache in one process (TOKEN_CACHE=memory). Each test first makes
  * sure a request was answered from the cache (the row is gone from the
@@ -34,16 +42,16 @@ test.group('Token cache (memory mode)', (group) => {
 
   test('a verified token is served without the database', async ({ client }) => {
     const { value } = await cachedToken()
-    ;(await client.get(PROTECTED).header('authorization', `Token ${value}`)).assertStatus(200)
+    await expectStatus(client.get(PROTECTED).header('authorization', `Token ${value}`), 200)
 
     // Removed behind the services' back: only the cache can still know this token.
     await db.from('auth_access_tokens').delete()
-    ;(await client.get(PROTECTED).header('authorization', `Token ${value}`)).assertStatus(200)
+    await expectStatus(client.get(PROTECTED).header('authorization', `Token ${value}`), 200)
   })
 
   test('a revoked token is refused on the next request', async ({ client }) => {
     const { user, token, value } = await cachedToken()
-    ;(await client.get(PROTECTED).header('authorization', `Bearer ${value}`)).assertStatus(200)
+    await expectStatus(client.get(PROTECTED).header('authorization', `Bearer ${value}`), 200)
 
     await tokenService.revoke(user, token.id)
     const response = await client.get(PROTECTED).header('authorization', `Bearer ${value}`)
@@ -54,14 +62,14 @@ test.group('Token cache (memory mode)', (group) => {
   test('logout-all through the API is refused on the next request', async ({ client }) => {
     const { value } = await cachedToken()
     const auth = { authorization: `Token ${value}` }
-    ;(await client.get(PROTECTED).headers(auth)).assertStatus(200)
-    ;(await client.post('/api/v1/auth/logout-all').headers(auth)).assertStatus(204)
-    ;(await client.get(PROTECTED).headers(auth)).assertStatus(401)
+    await expectStatus(client.get(PROTECTED).headers(auth), 200)
+    await expectStatus(client.post('/api/v1/auth/logout-all').headers(auth), 204)
+    await expectStatus(client.get(PROTECTED).headers(auth), 401)
   })
 
   test('a deactivated user is refused on the next request', async ({ client }) => {
     const { user, value } = await cachedToken()
-    ;(await client.get(PROTECTED).header('authorization', `Token ${value}`)).assertStatus(200)
+    await expectStatus(client.get(PROTECTED).header('authorization', `Token ${value}`), 200)
 
     await userService.setActive(user, false)
     const response = await client.get(PROTECTED).header('authorization', `Token ${value}`)
@@ -71,15 +79,15 @@ test.group('Token cache (memory mode)', (group) => {
 
   test('a deleted user is refused on the next request', async ({ client }) => {
     const { user, value } = await cachedToken()
-    ;(await client.get(PROTECTED).header('authorization', `Token ${value}`)).assertStatus(200)
+    await expectStatus(client.get(PROTECTED).header('authorization', `Token ${value}`), 200)
 
     await user.delete()
-    ;(await client.get(PROTECTED).header('authorization', `Token ${value}`)).assertStatus(401)
+    await expectStatus(client.get(PROTECTED).header('authorization', `Token ${value}`), 401)
   })
 
   test('an expired token is refused even when cached', async ({ client, cleanup }) => {
     const { value } = await cachedToken('1h')
-    ;(await client.get(PROTECTED).header('authorization', `Token ${value}`)).assertStatus(200)
+    await expectStatus(client.get(PROTECTED).header('authorization', `Token ${value}`), 200)
 
     const realNow = Settings.now
     cleanup(() => {
