@@ -21,6 +21,7 @@ const TokensController = () => import('#controllers/api/tokens_controller')
 | Probes for load balancers and operators.
 */
 router.get('/health', [HealthController, 'show']).as('health')
+router.get('/health/live', [HealthController, 'live']).as('health.live')
 
 /*
 | DRF compatibility: rest_framework.authtoken.views.obtain_auth_token.
