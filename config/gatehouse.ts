@@ -44,8 +44,8 @@ const gatehouseConfig = {
     ttl: duration(env.get('TOKEN_CACHE_TTL'), '30s') ?? '30s',
     /** Most entries kept per process (least recently used go first). */
     maxEntries: env.get('TOKEN_CACHE_SIZE', 10_000),
-    /** Redis pub/sub channel of invalidation messages. */
-    channel: 'gatehouse:token-cache',
+    /** Redis pub/sub channel of invalidation messages (one per deployment sharing a Redis). */
+    channel: env.get('TOKEN_CACHE_CHANNEL', 'gatehouse:token-cache'),
   },
   passwords: {
     /** Longer passwords are refused before hashing: hash cost stays bounded. */

@@ -72,6 +72,7 @@ export default await Env.create(APP_ROOT, {
   TOKEN_CACHE: Env.schema.enum.optional(['off', 'memory', 'redis'] as const),
   TOKEN_CACHE_TTL: Env.schema.string.optional(),
   TOKEN_CACHE_SIZE: Env.schema.number.optional(),
+  TOKEN_CACHE_CHANNEL: Env.schema.string.optional(),
   /** Benchmark only: count SQL queries and expose the counts (never in real deployments). */
   BENCH_COUNT_QUERIES: Env.schema.boolean.optional(),
 })
