@@ -20,7 +20,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { request as httpRequest } from 'node:http'
 import { randomBytes } from 'node:crypto'
 import { rmSync, writeFileSync, mkdirSync } from 'node:fs'
-import { availableParallelism, cpus, totalmem } from 'node:os'
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
@@ -396,11 +396,15 @@ async function main() {
   const health = byTitle('GET /health (')
   const live = byTitle('GET /health/live')
   const protectedToken = byTitle('GET /api/v1/protected, Token')
-  const invalid = byTitle('GET /api/v1/protected, invalid')
+  const invalid = byTitle('GET /api/v1/protected, random')
   const ratio = (a: Row, b: Row) => Math.round((a.rps / b.rps) * 100) / 100
 
+  const load = loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ')
   const report = {
     machine,
+    loadAverageAtEnd: load,
     db: DB,
     cache: args.cache,
     users: USERS,
@@ -432,7 +436,7 @@ async function main() {
   console.log(
     [
       `Gatehouse bench: ${DB}, TOKEN_CACHE=${args.cache}, ${USERS} users/tokens, ${CONNECTIONS} connections, ${DURATION} s per scenario`,
-      `Machine: ${machine}`,
+      `Machine: ${machine}; load average at the end: ${load} (autocannon runs on the same cores)`,
       '',
       ...table,
       '',
