@@ -51,6 +51,11 @@ const gatehouseConfig = {
     /** Longer passwords are refused before hashing: hash cost stays bounded. */
     maxLength: 256,
     minLength: 8,
+    /**
+     * Password checks run at once per process; more wait their turn, so a
+     * login flood cannot take every core from the requests already signed in.
+     */
+    hashConcurrency: env.get('PASSWORD_HASH_CONCURRENCY', 1),
   },
 }
 

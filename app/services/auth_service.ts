@@ -3,17 +3,25 @@ import hash from '@adonisjs/core/services/hash'
 import { errors as authErrors } from '@adonisjs/auth'
 import gatehouse from '#config/gatehouse'
 import User from '#models/user'
+import { ConcurrencyLimit } from '#services/concurrency_limit'
 
 /** Checks username-or-email + password the way Django's ModelBackend does. */
 export class AuthService {
-  constructor(private config = gatehouse.passwords) {}
+  constructor(
+    private config = gatehouse.passwords,
+    private hashing = new ConcurrencyLimit(config.hashConcurrency)
+  ) {}
 
   /**
    * Returns the active user with these credentials, or null. Wrong password,
    * unknown user, inactive user and an over-long password are not told apart,
    * and each costs one password hash (no user enumeration by timing).
    */
-  async attempt(uid: string, password: string): Promise<User | null> {
+  attempt(uid: string, password: string): Promise<User | null> {
+    return this.hashing.run(() => this.check(uid, password))
+  }
+
+  private async check(uid: string, password: string): Promise<User | null> {
     if (password.length > this.config.maxLength || uid.length > 254) {
       await hash.make('gatehouse-equal-cost-placeholder')
       return null
