@@ -19,6 +19,7 @@ export default defineConfig({
     () => import('@adonisjs/redis/redis_provider'),
     () => import('#providers/auto_migrate_provider'),
     () => import('#providers/token_cache_provider'),
+    () => import('#providers/hashing_priority_provider'),
   ],
 
   preloads: [

@@ -56,6 +56,8 @@ const gatehouseConfig = {
      * login flood cannot take every core from the requests already signed in.
      */
     hashConcurrency: env.get('PASSWORD_HASH_CONCURRENCY', 1),
+    /** Nice value of the hashing threads in web processes (Linux; 0 = unchanged, up to 19). */
+    hashNice: env.get('PASSWORD_HASH_NICE', 10),
   },
 }
 

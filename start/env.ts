@@ -61,6 +61,7 @@ export default await Env.create(APP_ROOT, {
   TOKEN_EXPIRES_IN: Env.schema.string.optional(),
   TOKEN_LAST_USED_RESOLUTION: Env.schema.string.optional(),
   PASSWORD_HASH_CONCURRENCY: Env.schema.number.optional(),
+  PASSWORD_HASH_NICE: Env.schema.number.optional(),
 
   /*
   |----------------------------------------------------------
