@@ -1,12 +1,10 @@
 /*
 |--------------------------------------------------------------------------
-| Redis (shared state between app processes)
+| Redis
 |--------------------------------------------------------------------------
 |
-| Used for the token cache's invalidation messages (pub/sub). The client
-| connects lazily, on first use: a process that never needs Redis never
-| opens a connection. Reconnects forever with a capped back-off; while the
-| connection is down the token cache is off (see app/services/token_cache.ts).
+| Used when SESSION_DRIVER=redis or LIMITER_STORE=redis. Connections are opened on first use, so
+| an app that does not use Redis never connects.
 |
 */
 
@@ -25,7 +23,7 @@ const redisConfig = defineConfig({
       db: 0,
       keyPrefix: '',
       retryStrategy(times) {
-        return Math.min(times * 100, 2000)
+        return times > 10 ? null : times * 50
       },
     },
   },
