@@ -24,6 +24,8 @@ export default defineConfig({
     () => import('@adonisjs/limiter/limiter_provider'),
     () => import('@adonisjs/cors/cors_provider'),
     () => import('#providers/auto_migrate_provider'),
+    () => import('#providers/token_cache_provider'),
+    () => import('#providers/hashing_priority_provider'),
   ],
 
   preloads: [

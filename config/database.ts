@@ -21,8 +21,8 @@ import { defineConfig } from '@adonisjs/lucid'
 const migrations = { naturalSort: true, paths: ['database/migrations'] }
 const schemaGeneration = { enabled: false }
 const debug = env.get('DB_DEBUG', false)
-/** Query events (db:query) are emitted in tests, where query counts are asserted. */
-const emitQueries = debug || app.inTest
+/** db:query events: asserted in tests, counted by `npm run bench` (BENCH_COUNT_QUERIES). */
+const emitQueries = debug || app.inTest || env.get('BENCH_COUNT_QUERIES', false)
 
 export const sqlitePath = app.makePath(env.get('DB_SQLITE_PATH', 'tmp/db.sqlite3'))
 if (env.get('DB_CONNECTION', 'sqlite') === 'sqlite') {

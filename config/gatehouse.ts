@@ -5,6 +5,7 @@
 */
 
 import env from '#start/env'
+import app from '@adonisjs/core/services/app'
 
 function duration(value: string | undefined, fallback: string | null): string | null {
   if (value === undefined || value.trim() === '') return fallback
@@ -47,10 +48,37 @@ const gatehouseConfig = {
       blockDuration: env.get('LOGIN_THROTTLE_USER_BLOCK', '15m'),
     },
   },
+  tokenCache: {
+    /**
+     * Cache of verified tokens (app/services/token_cache.ts).
+     * - off: every authenticated request runs one query.
+     * - redis: cached per process, invalidated in every process over Redis
+     *   pub/sub; the cache is bypassed while Redis is unreachable.
+     * - memory: cached, invalidated in this process only. Safe only when one
+     *   process serves and nothing else changes tokens or users (tests).
+     * Default: redis when REDIS_HOST is set, else off; always off in tests.
+     */
+    mode:
+      env.get('TOKEN_CACHE') ??
+      (app.inTest ? 'off' : env.get('REDIS_HOST') ? ('redis' as const) : ('off' as const)),
+    /** An entry is re-read from the database at least this often. */
+    ttl: duration(env.get('TOKEN_CACHE_TTL'), '30s') ?? '30s',
+    /** Most entries kept per process (least recently used go first). */
+    maxEntries: env.get('TOKEN_CACHE_SIZE', 10_000),
+    /** Redis pub/sub channel of invalidation messages (one per deployment sharing a Redis). */
+    channel: env.get('TOKEN_CACHE_CHANNEL', 'gatehouse:token-cache'),
+  },
   passwords: {
     /** Longer passwords are refused before hashing: hash cost stays bounded. */
     maxLength: 256,
     minLength: 8,
+    /**
+     * Password checks run at once per process; more wait their turn, so a
+     * login flood cannot take every core from the requests already signed in.
+     */
+    hashConcurrency: env.get('PASSWORD_HASH_CONCURRENCY', 1),
+    /** Nice value of the hashing threads in web processes (Linux; 0 = unchanged, up to 19). */
+    hashNice: env.get('PASSWORD_HASH_NICE', 10),
   },
   commands: {
     /** Password `node ace user:create` uses when no terminal or stdin gives one. */

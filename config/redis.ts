@@ -3,8 +3,11 @@
 | Redis
 |--------------------------------------------------------------------------
 |
-| Used when SESSION_DRIVER=redis or LIMITER_STORE=redis. Connections are opened on first use, so
-| an app that does not use Redis never connects.
+| Used by SESSION_DRIVER=redis, LIMITER_STORE=redis and the token cache's
+| invalidations. Connections are opened on first use, so an app that does
+| not use Redis never connects. A lost connection is retried forever (at
+| most every 2 s): a process that gave up would keep serving without
+| hearing other processes' revocations until its cache entries expire.
 |
 */
 
@@ -23,8 +26,10 @@ const redisConfig = defineConfig({
       db: 0,
       keyPrefix: '',
       retryStrategy(times) {
-        return times > 10 ? null : times * 50
+        return Math.min(times * 50, 2000)
       },
+      // While disconnected, a command fails after a few retries instead of waiting.
+      maxRetriesPerRequest: 3,
     },
   },
 })

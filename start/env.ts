@@ -98,4 +98,24 @@ export default await Env.create(APP_ROOT, {
   LOGIN_THROTTLE_USER_WINDOW: Env.schema.string.optional(),
   LOGIN_THROTTLE_USER_BLOCK: Env.schema.string.optional(),
   CORS_ORIGINS: Env.schema.string.optional(),
+
+  /*
+  |----------------------------------------------------------
+  | Password hashing: concurrency and thread priority
+  |----------------------------------------------------------
+  */
+  PASSWORD_HASH_CONCURRENCY: Env.schema.number.optional(),
+  PASSWORD_HASH_NICE: Env.schema.number.optional(),
+
+  /*
+  |----------------------------------------------------------
+  | The cache of verified tokens (invalidated over Redis)
+  |----------------------------------------------------------
+  */
+  TOKEN_CACHE: Env.schema.enum.optional(['off', 'memory', 'redis'] as const),
+  TOKEN_CACHE_TTL: Env.schema.string.optional(),
+  TOKEN_CACHE_SIZE: Env.schema.number.optional(),
+  TOKEN_CACHE_CHANNEL: Env.schema.string.optional(),
+  /** Benchmark only: count SQL queries and expose the counts (never in real deployments). */
+  BENCH_COUNT_QUERIES: Env.schema.boolean.optional(),
 })

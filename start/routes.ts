@@ -9,6 +9,7 @@
 
 import router from '@adonisjs/core/services/router'
 import { middleware } from '#start/kernel'
+import env from '#start/env'
 
 const HealthController = () => import('#controllers/health_controller')
 const ObtainTokenController = () => import('#controllers/api/obtain_token_controller')
@@ -24,6 +25,7 @@ const WebTokensController = () => import('#controllers/tokens_controller')
 | Probes for load balancers and operators.
 */
 router.get('/health', [HealthController, 'show']).as('health')
+router.get('/health/live', [HealthController, 'live']).as('health.live')
 
 /*
 | DRF compatibility: rest_framework.authtoken.views.obtain_auth_token.
@@ -107,3 +109,10 @@ router
       .use(middleware.auth({ guards: ['web'] }))
   })
   .use([middleware.session(), middleware.csrf(), middleware.silentAuth({ guards: ['web'] })])
+
+/*
+| Benchmark only: SQL query counts, registered when BENCH_COUNT_QUERIES=1.
+*/
+if (env.get('BENCH_COUNT_QUERIES', false)) {
+  await import('#start/query_counter')
+}

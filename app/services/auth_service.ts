@@ -3,10 +3,14 @@ import hash from '@adonisjs/core/services/hash'
 import { errors as authErrors } from '@adonisjs/auth'
 import gatehouse from '#config/gatehouse'
 import User from '#models/user'
+import { ConcurrencyLimit } from '#services/concurrency_limit'
 
 /** Checks username-or-email + password the way Django's ModelBackend does. */
 export class AuthService {
-  constructor(private config = gatehouse.passwords) {}
+  constructor(
+    private config = gatehouse.passwords,
+    private hashing = new ConcurrencyLimit(config.hashConcurrency)
+  ) {}
 
   /**
    * Returns the active user with these credentials, or null. Wrong password,
@@ -14,7 +18,11 @@ export class AuthService {
    * and each costs one password hash (no user enumeration by timing).
    * A hash in an older format is re-hashed on the first successful sign-in.
    */
-  async attempt(uid: string, password: string): Promise<User | null> {
+  attempt(uid: string, password: string): Promise<User | null> {
+    return this.hashing.run(() => this.check(uid, password))
+  }
+
+  private async check(uid: string, password: string): Promise<User | null> {
     if (password.length > this.config.maxLength || uid.length > 254) {
       await hash.make('gatehouse-equal-cost-placeholder')
       return null

@@ -6,6 +6,7 @@ import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
 import User from '#models/user'
 import { generateKey, hashKey, isDrfKey, isWellFormedKey } from '#services/token_key'
+import tokenCache, { type CachedRow } from '#services/token_cache'
 
 /** Purpose bound to encrypted get-or-create keys (also used by the DRF importer). */
 export const ENCRYPTION_PURPOSE = 'gatehouse-token'
@@ -45,7 +46,10 @@ function isUniqueViolation(error: unknown): boolean {
 
 /** Issues, finds, verifies and revokes access tokens. No HTTP in here. */
 export class TokenService {
-  constructor(private config = gatehouse.tokens) {}
+  constructor(
+    private config = gatehouse.tokens,
+    private cache = tokenCache
+  ) {}
 
   expiresAt(expiresIn: string | null | undefined): DateTime | null {
     const value = expiresIn === undefined ? this.config.expiresIn : expiresIn
@@ -108,6 +112,7 @@ export class TokenService {
         await AccessToken.query()
           .where('id', existing.id)
           .update({ encrypted_secret: null, updated_at: this.now() })
+        await this.cache.invalidate({ kind: 'token', id: existing.id })
       }
 
       try {
@@ -134,6 +139,7 @@ export class TokenService {
       .where('name', name)
       .whereNotNull('encrypted_secret')
       .delete()
+    await this.cache.invalidate({ kind: 'user', id: user.id })
     return this.getOrCreate(user, { ...options, name })
   }
 
@@ -141,30 +147,17 @@ export class TokenService {
    * Verifies a presented key with at most one query (token joined with its
    * user) and no write, except last_used_at at most once per resolution.
    * Malformed keys and bad checksums are refused without touching the database.
+   * A key verified recently is answered from the token cache without a query;
+   * expiry and the user's state are checked on every request either way.
    */
   async authenticate(key: string): Promise<AuthenticationResult> {
     if (!isWellFormedKey(this.config.prefix, key) && !isDrfKey(key)) {
       return { ok: false, reason: 'invalid' }
     }
 
-    const row = await db
-      .from(`${TABLE} as t`)
-      .join('users as u', 'u.id', 't.tokenable_id')
-      .where('t.hash', hashKey(key))
-      .where('t.type', this.config.type)
-      .select(
-        'u.*',
-        't.id as t_id',
-        't.name as t_name',
-        't.abilities as t_abilities',
-        't.hint as t_hint',
-        't.created_at as t_created_at',
-        't.updated_at as t_updated_at',
-        't.last_used_at as t_last_used_at',
-        't.expires_at as t_expires_at'
-      )
-      .first()
-
+    const hash = hashKey(key)
+    const generation = this.cache.generation
+    const row = this.cache.get(hash) ?? (await this.lookup(hash))
     if (!row) return { ok: false, reason: 'invalid' }
 
     const token = AccessToken.$createFromAdapterResult({
@@ -184,21 +177,46 @@ export class TokenService {
     const user = User.$createFromAdapterResult(row)!
     if (!user.isActive) return { ok: false, reason: 'inactive' }
 
-    await this.touch(token)
+    if (await this.touch(token)) row.t_last_used_at = token.lastUsedAt!.toJSDate()
+    this.cache.set(hash, row, generation)
     user.currentAccessToken = token
     return { ok: true, user, token }
   }
 
-  /** Records use, at most once per configured resolution per token. */
-  async touch(token: AccessToken) {
+  /** The one query: a token by hash, joined with its user. */
+  private async lookup(hash: string): Promise<CachedRow | null> {
+    return db
+      .from(`${TABLE} as t`)
+      .join('users as u', 'u.id', 't.tokenable_id')
+      .where('t.hash', hash)
+      .where('t.type', this.config.type)
+      .select(
+        'u.*',
+        't.id as t_id',
+        't.name as t_name',
+        't.abilities as t_abilities',
+        't.hint as t_hint',
+        't.created_at as t_created_at',
+        't.updated_at as t_updated_at',
+        't.last_used_at as t_last_used_at',
+        't.expires_at as t_expires_at'
+      )
+      .first()
+  }
+
+  /** Records use, at most once per configured resolution per token; true when written. */
+  async touch(token: AccessToken): Promise<boolean> {
     const resolution = string.seconds.parse(this.config.lastUsedResolution)
     const now = DateTime.now()
-    if (token.lastUsedAt && now.diff(token.lastUsedAt, 'seconds').seconds < resolution) return
+    if (token.lastUsedAt && now.diff(token.lastUsedAt, 'seconds').seconds < resolution) {
+      return false
+    }
     await db
       .from(TABLE)
       .where('id', token.id)
       .update({ last_used_at: this.now(now) })
     token.lastUsedAt = now
+    return true
   }
 
   async list(user: User) {
@@ -227,7 +245,7 @@ export class TokenService {
   async rotate(user: User, id: number, grace = this.config.rotationGrace): Promise<RotationResult> {
     const graceSeconds = /^0+[smhdw]?$/.test(grace.trim()) ? 0 : string.seconds.parse(grace)
     try {
-      return await db.transaction(async (trx) => {
+      const result = await db.transaction(async (trx) => {
         const previous = await AccessToken.query({ client: trx })
           .where('id', id)
           .where('tokenable_id', user.id)
@@ -280,6 +298,9 @@ export class TokenService {
           previous,
         } as const
       })
+      // The old key's expiry moved: cached copies must pick up the new one.
+      if (result.ok) await this.cache.invalidate({ kind: 'token', id })
+      return result
     } catch (error) {
       if (isUniqueViolation(error)) return { ok: false, reason: 'conflict' }
       throw error
@@ -294,6 +315,7 @@ export class TokenService {
       .where('tokenable_id', user.id)
       .where('type', this.config.type)
       .delete()
+    await this.cache.invalidate({ kind: 'token', id })
     return Number(deleted) > 0
   }
 
@@ -303,6 +325,7 @@ export class TokenService {
       .where('tokenable_id', user.id)
       .where('type', this.config.type)
       .delete()
+    await this.cache.invalidate({ kind: 'user', id: user.id })
     return Number(deleted)
   }
 

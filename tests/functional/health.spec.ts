@@ -7,3 +7,11 @@ test.group('Health', () => {
     response.assertBody({ status: 'ok', database: 'up' })
   })
 })
+
+test.group('Liveness', () => {
+  test('GET /health/live answers without the database', async ({ client }) => {
+    const response = await client.get('/health/live')
+    response.assertStatus(200)
+    response.assertBody({ status: 'ok' })
+  })
+})

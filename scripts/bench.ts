@@ -1,0 +1,478 @@
+/*
+|--------------------------------------------------------------------------
+| npm run bench [-- --db=pg --duration=5 --connections=32 --cache=redis]
+|--------------------------------------------------------------------------
+|
+| Builds the app, starts the build in production mode on 127.0.0.1, seeds
+| 10,000 users with one token each, and measures with autocannon:
+| GET /health, GET /health/live, GET /api/v1/protected (Token and Bearer), an
+| invalid key, POST /api-token-auth/, and the protected route's p99 with and
+| without a concurrent flood of POST /api-token-auth/ (password hashing).
+| SQL queries and writes per request are counted by a second server started
+| with BENCH_COUNT_QUERIES=1 (Lucid's db:query event), not assumed.
+|
+| Databases: SQLite in tmp/bench.sqlite3 (default) or PostgreSQL in a
+| database of its own, gatehouse_bench (--db=pg). Both are recreated.
+|
+*/
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { request as httpRequest } from 'node:http'
+import { randomBytes } from 'node:crypto'
+import { rmSync, writeFileSync, mkdirSync } from 'node:fs'
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import autocannon from 'autocannon'
+import Database from 'better-sqlite3'
+import pg from 'pg'
+import { DateTime } from 'luxon'
+import { Scrypt } from '@adonisjs/core/hash/drivers/scrypt'
+import { generateKey } from '#services/token_key'
+
+const { values: args } = parseArgs({
+  options: {
+    'db': { type: 'string', default: 'sqlite' },
+    'duration': { type: 'string', default: '5' },
+    'connections': { type: 'string', default: '32' },
+    'cache': { type: 'string', default: 'redis' },
+    'users': { type: 'string', default: '10000' },
+    'rate': { type: 'string', default: '500' },
+    'skip-build': { type: 'boolean', default: false },
+    'port': { type: 'string', default: '42005' },
+  },
+})
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url))
+const BUILD = `${ROOT}build/`
+const NODE = process.execPath
+const DB = args.db === 'pg' ? 'pg' : 'sqlite'
+const DURATION = Number(args.duration)
+const CONNECTIONS = Number(args.connections)
+const USERS = Number(args.users)
+const RATE = Number(args.rate)
+const PORT = Number(args.port)
+const BASE = `http://127.0.0.1:${PORT}`
+const PG_DATABASE = 'gatehouse_bench'
+const SQLITE_PATH = `${ROOT}tmp/bench.sqlite3`
+const PASSWORD = 'bench-password-1'
+
+const ENV: Record<string, string> = {
+  NODE_ENV: 'production',
+  APP_KEY: randomBytes(32).toString('base64url'),
+  HOST: '127.0.0.1',
+  PORT: String(PORT),
+  LOG_LEVEL: 'warn',
+  DB_CONNECTION: DB,
+  DB_SQLITE_PATH: SQLITE_PATH,
+  DB_DATABASE: PG_DATABASE,
+  DB_AUTO_MIGRATE: 'false',
+  TOKEN_CACHE: args.cache!,
+  REDIS_HOST: process.env.REDIS_HOST ?? '127.0.0.1',
+}
+
+function log(message: string) {
+  process.stderr.write(`[bench] ${message}\n`)
+}
+
+function run(command: string[], cwd: string, env: Record<string, string> = {}) {
+  const result = spawnSync(NODE, command, { cwd, env: { ...process.env, ...env }, stdio: 'pipe' })
+  if (result.status !== 0) {
+    process.stderr.write(result.stdout)
+    process.stderr.write(result.stderr)
+    throw new Error(`${command.join(' ')} failed`)
+  }
+}
+
+/* ---------------------------------------------------------------- database */
+
+async function pgClient(database: string) {
+  const client = new pg.Client({ host: '127.0.0.1', user: 'postgres', database })
+  await client.connect()
+  return client
+}
+
+async function resetDatabase() {
+  if (DB === 'sqlite') {
+    mkdirSync(`${ROOT}tmp`, { recursive: true })
+    for (const suffix of ['', '-wal', '-shm']) rmSync(SQLITE_PATH + suffix, { force: true })
+  } else {
+    const admin = await pgClient('postgres')
+    await admin.query(`DROP DATABASE IF EXISTS ${PG_DATABASE} WITH (FORCE)`)
+    await admin.query(`CREATE DATABASE ${PG_DATABASE}`)
+    await admin.end()
+  }
+  run(['ace.js', 'migration:run', '--force'], BUILD, ENV)
+}
+
+/** Bulk-inserts users sharing one password hash, one token each; returns the keys. */
+async function seed(): Promise<string[]> {
+  const passwordHash = await new Scrypt({ cost: 16384, blockSize: 8, parallelization: 1 }).make(
+    PASSWORD
+  )
+  const keys = Array.from({ length: USERS }, () => generateKey('gth_'))
+  const now = DateTime.now()
+
+  if (DB === 'sqlite') {
+    const sqlite = new Database(SQLITE_PATH)
+    const stamp = now.toFormat('yyyy-MM-dd HH:mm:ss')
+    const user = sqlite.prepare(
+      `INSERT INTO users (id, username, email, password, is_active, is_staff, is_superuser, created_at, updated_at)
+       VALUES (?, ?, ?, ?, 1, 0, 0, ?, ?)`
+    )
+    const token = sqlite.prepare(
+      `INSERT INTO auth_access_tokens (tokenable_id, type, name, hash, abilities, hint, created_at, updated_at, last_used_at)
+       VALUES (?, 'auth_token', 'bench', ?, '["*"]', ?, ?, ?, ?)`
+    )
+    sqlite.transaction(() => {
+      keys.forEach((key, i) => {
+        user.run(i + 1, `bench${i}`, `bench${i}@example.test`, passwordHash, stamp, stamp)
+        token.run(i + 1, key.hash, key.hint, stamp, stamp, stamp)
+      })
+    })()
+    sqlite.close()
+  } else {
+    const client = await pgClient(PG_DATABASE)
+    const ids = keys.map((_, i) => i + 1)
+    await client.query(
+      `INSERT INTO users (id, username, email, password, is_active, is_staff, is_superuser, created_at, updated_at)
+       SELECT id, 'bench' || (id - 1), 'bench' || (id - 1) || '@example.test', $2, true, false, false, now(), now()
+       FROM unnest($1::int[]) AS id`,
+      [ids, passwordHash]
+    )
+    await client.query(`SELECT setval('users_id_seq', $1)`, [USERS])
+    await client.query(
+      `INSERT INTO auth_access_tokens (tokenable_id, type, name, hash, abilities, hint, created_at, updated_at, last_used_at)
+       SELECT id, 'auth_token', 'bench', hash, '["*"]', hint, now(), now(), now()
+       FROM unnest($1::int[], $2::text[], $3::text[]) AS t(id, hash, hint)`,
+      [ids, keys.map((k) => k.hash), keys.map((k) => k.hint)]
+    )
+    await client.query('ANALYZE')
+    await client.end()
+  }
+  return keys.map((k) => k.value)
+}
+
+/* ------------------------------------------------------------------ server */
+
+let server: ChildProcess | undefined
+
+async function startServer(extraEnv: Record<string, string> = {}) {
+  server = spawn(NODE, ['bin/server.js'], {
+    cwd: BUILD,
+    env: { ...process.env, ...ENV, ...extraEnv },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  })
+  for (let attempt = 0; attempt < 200; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    if (server.exitCode !== null) throw new Error('the server exited during startup')
+    try {
+      const response = await send('/health')
+      if (response.status === 200) {
+        // Give the Redis subscription a moment to become active before measuring.
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        return
+      }
+    } catch {}
+  }
+  throw new Error('the server did not answer /health within 20 s')
+}
+
+async function stopServer() {
+  if (!server || server.exitCode !== null || server.signalCode !== null) return
+  const exited = new Promise((resolve) => server!.once('exit', resolve))
+  server.kill('SIGTERM')
+  const timer = setTimeout(() => {
+    log('the server did not stop within 10 s of SIGTERM; killing it')
+    server?.kill('SIGKILL')
+  }, 10_000)
+  await exited
+  clearTimeout(timer)
+}
+
+/* -------------------------------------------------------------- measuring */
+
+/** One request on a fresh connection (no keep-alive: the server can stop at once). */
+function send(
+  path: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {}
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      BASE + path,
+      { method: options.method ?? 'GET', headers: options.headers, agent: false },
+      (res) => {
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk) => (body += chunk))
+        res.on('end', () => resolve({ status: res.statusCode!, body }))
+      }
+    )
+    req.on('error', reject)
+    req.end(options.body)
+  })
+}
+
+interface Scenario {
+  title: string
+  path: string
+  method?: 'GET' | 'POST'
+  body?: string
+  /** One Authorization header per connection (or none). */
+  auth?: (connection: number) => string
+  connections?: number
+  overallRate?: number
+  expect: number
+}
+
+interface Row {
+  title: string
+  rps: number
+  p50: number
+  p99: number
+  errors: number
+  requests: number
+}
+
+function fire(scenario: Scenario, duration = DURATION): Promise<Row> {
+  let connection = 0
+  const headers: Record<string, string> = { accept: 'application/json' }
+  if (scenario.body) headers['content-type'] = 'application/json'
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: BASE + scenario.path,
+        method: scenario.method ?? 'GET',
+        body: scenario.body,
+        headers,
+        connections: scenario.connections ?? CONNECTIONS,
+        overallRate: scenario.overallRate,
+        duration,
+        setupClient: (client: any) => {
+          const auth = scenario.auth?.(connection++)
+          client.setHeaders(auth ? { ...headers, authorization: auth } : headers)
+        },
+      },
+      (error: Error | null, result: any) => {
+        if (error) return reject(error)
+        const expected = result.statusCodeStats?.[scenario.expect]?.count ?? 0
+        const total = result.requests.total
+        resolve({
+          title: scenario.title,
+          rps: Math.round(result.requests.average),
+          p50: result.latency.p50,
+          p99: result.latency.p99,
+          errors: result.errors + result.timeouts + (total - expected),
+          requests: total,
+        })
+      }
+    )
+  })
+}
+
+async function count(requests: Array<() => Promise<unknown>>) {
+  await send('/__bench/queries')
+  for (const request of requests) await request()
+  const response = await send('/__bench/queries')
+  const counts = JSON.parse(response.body) as { queries: number; writes: number }
+  return { queries: counts.queries / requests.length, writes: counts.writes / requests.length }
+}
+
+/* -------------------------------------------------------------------- main */
+
+async function main() {
+  const machine = `${availableParallelism()} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`
+  log(`machine: ${machine}`)
+  if (!args['skip-build']) {
+    log('building (node ace build)')
+    run(['ace.js', 'build'], ROOT)
+  }
+  log(`database: ${DB}, recreating and migrating`)
+  await resetDatabase()
+  log(`seeding ${USERS} users with one token each`)
+  const started = Date.now()
+  const keys = await seed()
+  log(`seeded in ${Date.now() - started} ms`)
+
+  const login = JSON.stringify({ username: 'bench0', password: PASSWORD })
+  /** Waits until every queued login has been answered (the queue is first in, first out). */
+  const drain = () =>
+    send('/api-token-auth/', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: login,
+    })
+  const token = (connection: number) => `Token ${keys[connection % keys.length]}`
+  const bearer = (connection: number) => `Bearer ${keys[(connection + 1000) % keys.length]}`
+  // A random key: its checksum fails, so it is refused before any query.
+  const invalidKey = `gth_${randomBytes(40).toString('base64url').slice(0, 46)}`
+  // Well-formed (valid checksum) but unknown: one query, then refused.
+  const unknownKey = generateKey('gth_').value
+
+  /* Counted queries, in a server with query events on. */
+  log('counting SQL queries per request (BENCH_COUNT_QUERIES=1)')
+  await startServer({ BENCH_COUNT_QUERIES: 'true' })
+  const get = (path: string, auth?: string) => () =>
+    send(path, { headers: auth ? { authorization: auth } : {} })
+  const sample = keys.slice(5000, 5020)
+  const counts = {
+    'GET /health': await count([get('/health')]),
+    'protected, first use of a token in this process': await count(
+      sample.map((key) => get('/api/v1/protected', `Token ${key}`))
+    ),
+    'protected, steady state': await count(
+      Array.from({ length: 100 }, (_, i) => get('/api/v1/protected', `Token ${sample[i % 20]}`))
+    ),
+    'random (invalid) key': await count([get('/api/v1/protected', `Token ${invalidKey}`)]),
+    'well-formed unknown key': await count([get('/api/v1/protected', `Token ${unknownKey}`)]),
+    'POST /api-token-auth/ (steady state)': await (async () => {
+      const post = () =>
+        send('/api-token-auth/', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: login,
+        })
+      await count([post])
+      return count([post, post])
+    })(),
+  }
+  await stopServer()
+
+  /* Throughput and latency. */
+  log(`measuring: ${DURATION} s per scenario, ${CONNECTIONS} connections, cache=${args.cache}`)
+  await startServer()
+  await fire({ title: 'warm-up', path: '/health', expect: 200 }, 1)
+  await fire({ title: 'warm-up', path: '/api/v1/protected', auth: token, expect: 200 }, 1)
+  await fire({ title: 'warm-up', path: '/api/v1/protected', auth: bearer, expect: 200 }, 1)
+
+  const rows: Row[] = []
+  const scenarios: Scenario[] = [
+    { title: 'GET /health (runs select 1)', path: '/health', expect: 200 },
+    { title: 'GET /health/live (no database)', path: '/health/live', expect: 200 },
+    { title: 'GET /api/v1/protected, Token', path: '/api/v1/protected', auth: token, expect: 200 },
+    {
+      title: 'GET /api/v1/protected, Bearer',
+      path: '/api/v1/protected',
+      auth: bearer,
+      expect: 200,
+    },
+    {
+      title: 'GET /api/v1/protected, random invalid key',
+      path: '/api/v1/protected',
+      auth: () => `Token ${invalidKey}`,
+      expect: 401,
+    },
+    {
+      title: 'GET /api/v1/protected, well-formed unknown key',
+      path: '/api/v1/protected',
+      auth: () => `Token ${unknownKey}`,
+      expect: 401,
+    },
+  ]
+  const obtain: Scenario = {
+    title: 'POST /api-token-auth/ (get-or-create)',
+    path: '/api-token-auth/',
+    method: 'POST',
+    body: login,
+    expect: 200,
+  }
+  for (const scenario of scenarios) {
+    const row = await fire(scenario)
+    rows.push(row)
+    log(`${row.title}: ${row.rps} req/s`)
+  }
+
+  /* Hashing must not block the event loop: protected p99 at a fixed rate, alone and under a login flood. */
+  const steady: Scenario = {
+    title: `GET /api/v1/protected at ${RATE} req/s`,
+    path: '/api/v1/protected',
+    auth: token,
+    connections: 8,
+    overallRate: RATE,
+    expect: 200,
+  }
+  const alone = await fire(steady)
+  const [flooded, flood] = await Promise.all([
+    fire({ ...steady, title: `${steady.title}, during login flood` }),
+    fire({ ...obtain, title: 'POST /api-token-auth/ flood', connections: 16 }),
+  ])
+  // Logins still queued when a run ends are served afterwards: wait for them before measuring again.
+  await drain()
+  rows.push(await fire(obtain))
+  log(`${obtain.title}: ${rows.at(-1)!.rps} req/s`)
+  await stopServer()
+
+  /* Report. */
+  const byTitle = (prefix: string) => rows.find((row) => row.title.startsWith(prefix))!
+  const health = byTitle('GET /health (')
+  const live = byTitle('GET /health/live')
+  const protectedToken = byTitle('GET /api/v1/protected, Token')
+  const invalid = byTitle('GET /api/v1/protected, random')
+  const ratio = (a: Row, b: Row) => Math.round((a.rps / b.rps) * 100) / 100
+
+  const load = loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ')
+  const report = {
+    machine,
+    loadAverageAtEnd: load,
+    db: DB,
+    cache: args.cache,
+    users: USERS,
+    durationSeconds: DURATION,
+    connections: CONNECTIONS,
+    rows: [...rows.slice(0, -1), alone, flooded, flood, rows.at(-1)!],
+    ratios: {
+      protectedVsHealth: ratio(protectedToken, health),
+      invalidVsHealth: ratio(invalid, health),
+      protectedVsLive: ratio(protectedToken, live),
+      invalidVsLive: ratio(invalid, live),
+      p99UnderFlood: Math.round((flooded.p99 / alone.p99) * 100) / 100,
+    },
+    queriesPerRequest: counts,
+  }
+
+  const table = [
+    '| scenario | requests/s | p50 ms | p99 ms | errors |',
+    '|---|---:|---:|---:|---:|',
+    ...report.rows.map(
+      (row) => `| ${row.title} | ${row.rps} | ${row.p50} | ${row.p99} | ${row.errors} |`
+    ),
+  ]
+  const queries = [
+    '| request | SQL queries | writes |',
+    '|---|---:|---:|',
+    ...Object.entries(counts).map(([title, c]) => `| ${title} | ${c.queries} | ${c.writes} |`),
+  ]
+  console.log(
+    [
+      `Gatehouse bench: ${DB}, TOKEN_CACHE=${args.cache}, ${USERS} users/tokens, ${CONNECTIONS} connections, ${DURATION} s per scenario`,
+      `Machine: ${machine}; load average at the end: ${load} (autocannon runs on the same cores)`,
+      '',
+      ...table,
+      '',
+      `protected/health      ${report.ratios.protectedVsHealth}  (target >= 0.5)`,
+      `invalid/health        ${report.ratios.invalidVsHealth}  (target >= 0.9)`,
+      `protected/health-live ${report.ratios.protectedVsLive}`,
+      `invalid/health-live   ${report.ratios.invalidVsLive}`,
+      `protected p99 under login flood: ${alone.p99} ms -> ${flooded.p99} ms (x${report.ratios.p99UnderFlood}, target <= 2)`,
+      '',
+      ...queries,
+    ].join('\n')
+  )
+  writeFileSync(`${ROOT}tmp/bench-${DB}.json`, JSON.stringify(report, null, 2))
+}
+
+process.on('SIGINT', () => {
+  server?.kill('SIGTERM')
+  process.exit(130)
+})
+
+try {
+  await main()
+} catch (error) {
+  process.exitCode = 1
+  console.error(error)
+} finally {
+  await stopServer()
+}

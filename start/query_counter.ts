@@ -1,0 +1,31 @@
+/*
+|--------------------------------------------------------------------------
+| SQL query counter (benchmark only)
+|--------------------------------------------------------------------------
+|
+| Loaded by start/routes.ts only when BENCH_COUNT_QUERIES=1, which also turns
+| on Lucid's query events (config/database.ts). `npm run bench` reads
+| GET /__bench/queries to count, not assume, the queries and writes behind
+| each authenticated request. Reading the counts resets them.
+|
+*/
+
+import router from '@adonisjs/core/services/router'
+import emitter from '@adonisjs/core/services/emitter'
+
+const WRITE = /^\s*(insert|update|delete|replace|upsert|create|alter|drop)\b/i
+const counts = { queries: 0, writes: 0 }
+
+emitter.on('db:query', (query) => {
+  counts.queries++
+  if (WRITE.test(query.sql)) counts.writes++
+})
+
+router
+  .get('/__bench/queries', () => {
+    const snapshot = { ...counts }
+    counts.queries = 0
+    counts.writes = 0
+    return snapshot
+  })
+  .as('bench.queries')
