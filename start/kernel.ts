@@ -17,13 +17,13 @@ server.use([
   () => import('#middleware/container_bindings_middleware'),
   () => import('#middleware/request_logger_middleware'),
   () => import('@adonisjs/cors/cors_middleware'),
-  () => import('@adonisjs/static/static_middleware'),
+  () => import('#middleware/static_assets_middleware'),
 ])
 
 router.use([
   () => import('@adonisjs/core/bodyparser_middleware'),
   () => import('#middleware/security_headers_middleware'),
-  () => import('@adonisjs/auth/initialize_auth_middleware'),
+  () => import('#middleware/initialize_auth_middleware'),
 ])
 
 /*
@@ -37,6 +37,7 @@ export const middleware = router.named({
   guest: () => import('#middleware/guest_middleware'),
   session: () => import('@adonisjs/session/session_middleware'),
   csrf: () => import('#middleware/csrf_middleware'),
+  pageCsp: () => import('#middleware/page_csp_middleware'),
   silentAuth: () => import('#middleware/silent_auth_middleware'),
   loginThrottle: () => import('#middleware/login_throttle_middleware'),
 })

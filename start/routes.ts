@@ -108,7 +108,12 @@ router
       })
       .use(middleware.auth({ guards: ['web'] }))
   })
-  .use([middleware.session(), middleware.csrf(), middleware.silentAuth({ guards: ['web'] })])
+  .use([
+    middleware.pageCsp(),
+    middleware.session(),
+    middleware.csrf(),
+    middleware.silentAuth({ guards: ['web'] }),
+  ])
 
 /*
 | Benchmark only: SQL query counts, registered when BENCH_COUNT_QUERIES=1.

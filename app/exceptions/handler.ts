@@ -54,6 +54,8 @@ function isStackOverflow(error: unknown) {
  */
 export default class HttpExceptionHandler extends ExceptionHandler {
   protected debug = !app.inProduction
+  /** Client errors are answered, not logged: a flood of them must not flood the logs. */
+  protected ignoreStatuses = [400, 401, 403, 404, 405, 413, 415, 422, 429]
   protected renderStatusPages = true
   protected statusPages: Record<StatusPageRange, StatusPageRenderer> = {
     '404': (_, { view }) => view.render('pages/errors/not_found'),
