@@ -5,6 +5,7 @@ import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 import redis from '@adonisjs/redis/services/main'
 import env from '#start/env'
+import gatehouse from '#config/gatehouse'
 import tokenCache from '#services/token_cache'
 import tokenService from '#services/token_service'
 import userService from '#services/user_service'
@@ -14,8 +15,7 @@ import { dialectName, truncateEachTest } from '#tests/helpers/database'
 | Two app processes (ports 43005 and 44005) on one PostgreSQL and one Redis,
 | each with its token cache on (TOKEN_CACHE=redis). PostgreSQL only: two
 | processes writing one SQLite file is not a deployment this test stands for.
-| The throttle part of the scale-out story is not here: the limiter is added
-| on another branch (see docs/sections/performance.md).
+| Both count login attempts in Redis (LIMITER_STORE=redis).
 */
 const SKIP = dialectName() !== 'postgres'
 const SKIP_REASON = 'needs PostgreSQL (DB_CONNECTION=pg) and Redis: two processes share them'
@@ -83,6 +83,7 @@ function startProcess(port: number): ChildProcess {
       DB_AUTO_MIGRATE: 'false',
       TOKEN_CACHE: 'redis',
       TOKEN_CACHE_CHANNEL: CHANNEL,
+      LIMITER_STORE: 'redis',
     },
   })
 }
@@ -137,6 +138,13 @@ test.group('Scale-out: two app processes, one PostgreSQL, one Redis', (group) =>
   })
   group.teardown(async () => {
     await Promise.all(processes.map(stopProcess))
+  })
+
+  /** The processes' throttle counters live in Redis: start each test from none. */
+  group.each.setup(async () => {
+    if (SKIP) return
+    const keys = await redis.keys('gatehouse:throttle:*')
+    if (keys.length > 0) await redis.del(...keys)
   })
 
   /** This test process plays `node ace …` in another process: it publishes, never caches. */
@@ -221,5 +229,28 @@ test.group('Scale-out: two app processes, one PostgreSQL, one Redis', (group) =>
 
     assert.equal(await statusOf(A, key), 401)
     assert.equal(await statusOf(B, key), 401)
+  }).skip(SKIP, SKIP_REASON)
+
+  test('the login throttle counts failed attempts made through both processes', async ({
+    assert,
+  }) => {
+    await userService.create({ username: 'alice', password: PASSWORD })
+    const attempt = (port: number, password: string) =>
+      call(port, 'POST', '/api-token-auth/', {}, { username: 'alice', password })
+
+    const limit = gatehouse.throttle.user.requests
+    for (let i = 0; i < limit; i++) {
+      const reply = await attempt(i % 2 === 0 ? A : B, 'wrong password')
+      assert.equal(reply.status, 400, `attempt ${i + 1}`)
+    }
+    // Over the limit on either process, even with the right password.
+    for (const port of [A, B]) {
+      const reply = await attempt(port, PASSWORD)
+      assert.equal(reply.status, 429)
+      assert.match(
+        reply.body.detail,
+        /^Request was throttled\. Expected available in \d+ seconds?\.$/
+      )
+    }
   }).skip(SKIP, SKIP_REASON)
 })
