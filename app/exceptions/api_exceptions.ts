@@ -3,13 +3,27 @@ import { Exception } from '@adonisjs/core/exceptions'
 /** The schemes a client may use, for WWW-Authenticate on every 401. */
 export const WWW_AUTHENTICATE = 'Token realm="api", Bearer realm="api"'
 
-/** A 401 with one of DRF's TokenAuthentication messages as its detail. */
+/**
+ * A 401 with one of DRF's TokenAuthentication messages as its detail. It is
+ * an answer, not a fault (never logged), so it carries no stack trace:
+ * capturing one was the largest cost of refusing a bad key.
+ */
 export class TokenAuthenticationException extends Exception {
   static status = 401
   static code = 'E_TOKEN_AUTHENTICATION'
 
+  static because(detail: string) {
+    const limit = Error.stackTraceLimit
+    Error.stackTraceLimit = 0
+    try {
+      return new TokenAuthenticationException(detail)
+    } finally {
+      Error.stackTraceLimit = limit
+    }
+  }
+
   static notProvided() {
-    return new TokenAuthenticationException('Authentication credentials were not provided.')
+    return TokenAuthenticationException.because('Authentication credentials were not provided.')
   }
 }
 

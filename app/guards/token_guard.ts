@@ -40,10 +40,11 @@ export class TokenGuard implements GuardContract<User> {
 
     const parsed = parseAuthorization(this.ctx.request.header('authorization'))
     if (parsed.kind === 'absent') throw this.fail(TokenAuthenticationException.notProvided())
-    if (parsed.kind === 'invalid') throw this.fail(new TokenAuthenticationException(parsed.detail))
+    if (parsed.kind === 'invalid')
+      throw this.fail(TokenAuthenticationException.because(parsed.detail))
 
     const result = await tokenService.authenticate(parsed.key)
-    if (!result.ok) throw this.fail(new TokenAuthenticationException(MESSAGES[result.reason]))
+    if (!result.ok) throw this.fail(TokenAuthenticationException.because(MESSAGES[result.reason]))
 
     this.user = result.user
     this.isAuthenticated = true
