@@ -46,10 +46,15 @@ function isUniqueViolation(error: unknown): boolean {
 
 /** Issues, finds, verifies and revokes access tokens. No HTTP in here. */
 export class TokenService {
+  /** TOKEN_LAST_USED_RESOLUTION in seconds, parsed once: touch() runs on every request. */
+  private lastUsedResolution: number
+
   constructor(
     private config = gatehouse.tokens,
     private cache = tokenCache
-  ) {}
+  ) {
+    this.lastUsedResolution = string.seconds.parse(config.lastUsedResolution)
+  }
 
   expiresAt(expiresIn: string | null | undefined): DateTime | null {
     const value = expiresIn === undefined ? this.config.expiresIn : expiresIn
@@ -59,9 +64,7 @@ export class TokenService {
         `Invalid expiry "${value}": use a number and a unit (s, m, h, d, w), e.g. 30d, or "never".`
       )
     }
-    const unit = value.at(-1) === 'w' ? 'd' : value.at(-1)
-    const amount = Number(value.slice(0, -1)) * (value.at(-1) === 'w' ? 7 : 1)
-    return DateTime.now().plus({ seconds: string.seconds.parse(`${amount}${unit}`) })
+    return DateTime.now().plus({ seconds: string.seconds.parse(value) })
   }
 
   /** Creates a new token. Retrievable tokens keep their key encrypted for get-or-create. */
@@ -157,7 +160,8 @@ export class TokenService {
 
     const hash = hashKey(key)
     const generation = this.cache.generation
-    const row = this.cache.get(hash) ?? (await this.lookup(hash))
+    const cached = this.cache.get(hash)
+    const row = cached ?? (await this.lookup(hash))
     if (!row) return { ok: false, reason: 'invalid' }
 
     const token = AccessToken.$createFromAdapterResult({
@@ -177,8 +181,9 @@ export class TokenService {
     const user = User.$createFromAdapterResult(row)!
     if (!user.isActive) return { ok: false, reason: 'inactive' }
 
+    // A cached row is updated in place; storing it again would restart its TTL on every hit.
     if (await this.touch(token)) row.t_last_used_at = token.lastUsedAt!.toJSDate()
-    this.cache.set(hash, row, generation)
+    if (!cached) this.cache.set(hash, row, generation)
     user.currentAccessToken = token
     return { ok: true, user, token }
   }
@@ -206,9 +211,11 @@ export class TokenService {
 
   /** Records use, at most once per configured resolution per token; true when written. */
   async touch(token: AccessToken): Promise<boolean> {
-    const resolution = string.seconds.parse(this.config.lastUsedResolution)
     const now = DateTime.now()
-    if (token.lastUsedAt && now.diff(token.lastUsedAt, 'seconds').seconds < resolution) {
+    if (
+      token.lastUsedAt &&
+      now.diff(token.lastUsedAt, 'seconds').seconds < this.lastUsedResolution
+    ) {
       return false
     }
     await db
