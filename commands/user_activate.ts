@@ -2,7 +2,7 @@ import { BaseCommand, args } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import userService from '#services/user_service'
 
-/** Sets is_active to true (Django admin's "active" checkbox). */
+/** Sets is_active to true (Django admin's "active" checkbox); user:deactivate sets it to false. */
 export default class UserActivate extends BaseCommand {
   static commandName = 'user:activate'
   static description = 'Activate a user: they can sign in and their tokens work again'
@@ -11,6 +11,9 @@ export default class UserActivate extends BaseCommand {
   @args.string({ description: 'Username' })
   declare username: string
 
+  /** The is_active value this command sets. */
+  protected active = true
+
   async run() {
     const user = await userService.findByUsername(this.username)
     if (!user) {
@@ -18,11 +21,11 @@ export default class UserActivate extends BaseCommand {
       this.exitCode = 1
       return
     }
-    if (user.isActive) {
-      this.logger.info(`User "${user.username}" is already active.`)
+    if (user.isActive === this.active) {
+      this.logger.info(`User "${user.username}" is already ${this.active ? 'active' : 'inactive'}.`)
       return
     }
-    await userService.setActive(user, true)
-    this.logger.success(`Activated user "${user.username}".`)
+    await userService.setActive(user, this.active)
+    this.logger.success(`${this.active ? 'Activated' : 'Deactivated'} user "${user.username}".`)
   }
 }

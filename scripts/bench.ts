@@ -237,6 +237,19 @@ interface Row {
   requests: number
 }
 
+/** One report row from an autocannon result; answers other than the expected ones are errors. */
+function toRow(scenario: Scenario, result: any, expected: number): Row {
+  const total = result.requests.total
+  return {
+    title: scenario.title,
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + (total - expected),
+    requests: total,
+  }
+}
+
 /** The same as fire() for an unauthenticated scenario, run by the autocannon CLI in a child process. */
 function fireInChild(scenario: Scenario, duration = DURATION): Promise<Row> {
   const cliArgs = [
@@ -261,16 +274,7 @@ function fireInChild(scenario: Scenario, duration = DURATION): Promise<Row> {
     child.on('close', () => {
       try {
         const result = JSON.parse(output.trim().split('\n').at(-1)!)
-        const total = result.requests.total
-        const expected = result['2xx'] ?? 0
-        resolve({
-          title: scenario.title,
-          rps: Math.round(result.requests.average),
-          p50: result.latency.p50,
-          p99: result.latency.p99,
-          errors: result.errors + result.timeouts + (total - expected),
-          requests: total,
-        })
+        resolve(toRow(scenario, result, result['2xx'] ?? 0))
       } catch (error) {
         reject(new Error(`autocannon child gave no result: ${String(error)}`))
       }
@@ -299,16 +303,7 @@ function fire(scenario: Scenario, duration = DURATION): Promise<Row> {
       },
       (error: Error | null, result: any) => {
         if (error) return reject(error)
-        const expected = result.statusCodeStats?.[scenario.expect]?.count ?? 0
-        const total = result.requests.total
-        resolve({
-          title: scenario.title,
-          rps: Math.round(result.requests.average),
-          p50: result.latency.p50,
-          p99: result.latency.p99,
-          errors: result.errors + result.timeouts + (total - expected),
-          requests: total,
-        })
+        resolve(toRow(scenario, result, result.statusCodeStats?.[scenario.expect]?.count ?? 0))
       }
     )
   })
