@@ -1,5 +1,6 @@
 import { test } from '@japa/runner'
 import { Settings } from 'luxon'
+import string from '@adonisjs/core/helpers/string'
 import db from '@adonisjs/lucid/services/db'
 import tokenCache from '#services/token_cache'
 import tokenService from '#services/token_service'
@@ -97,5 +98,28 @@ test.group('Token cache (memory mode)', (group) => {
     const response = await client.get(PROTECTED).header('authorization', `Token ${value}`)
     response.assertStatus(401)
     response.assertBody({ detail: 'Token has expired.' })
+  })
+
+  test('use does not extend an entry: a change behind the services is seen after the TTL', async ({
+    client,
+    cleanup,
+  }) => {
+    const { value } = await cachedToken()
+    const header = `Token ${value}`
+    await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
+    await db.from('auth_access_tokens').delete()
+
+    const realNow = Date.now
+    cleanup(() => {
+      Date.now = realNow
+    })
+    const ttl = string.seconds.parse(tokenCache.config.ttl) * 1000
+    const start = realNow()
+    // Used again before the TTL ends: still answered from the cache…
+    Date.now = () => start + ttl * 0.7
+    await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
+    // …and once the TTL has passed since it was stored, the database answers.
+    Date.now = () => start + ttl * 1.4
+    await expectStatus(client.get(PROTECTED).header('authorization', header), 401)
   })
 })
