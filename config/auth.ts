@@ -10,6 +10,7 @@
 */
 
 import { defineConfig } from '@adonisjs/auth'
+import { Secret } from '@adonisjs/core/helpers'
 import type { InferAuthenticators, InferAuthEvents, Authenticators } from '@adonisjs/auth/types'
 import { sessionGuard } from '@adonisjs/auth/session'
 import { tokenGuard } from '#guards/token_guard'
@@ -18,7 +19,15 @@ import { ActiveSessionUserProvider } from '#guards/active_session_user_provider'
 const authConfig = defineConfig({
   default: 'api',
   guards: {
-    api: tokenGuard(),
+    api: tokenGuard(async () => {
+      const { default: authenticator } = await import('#services/token_authenticator')
+      const { default: tokenService } = await import('#services/token_service')
+      return {
+        authenticator,
+        issue: async (user) =>
+          new Secret((await tokenService.create(user, { name: 'test-client' })).value),
+      }
+    }),
     web: sessionGuard({
       useRememberMeTokens: false,
       provider: new ActiveSessionUserProvider({ model: () => import('#models/user') }),

@@ -5,7 +5,6 @@
 */
 
 import env from '#start/env'
-import app from '@adonisjs/core/services/app'
 
 function duration(value: string | undefined, fallback: string | null): string | null {
   if (value === undefined || value.trim() === '') return fallback
@@ -50,23 +49,17 @@ const gatehouseConfig = {
   },
   tokenCache: {
     /**
-     * Cache of verified tokens (app/services/token_cache.ts).
-     * - off: every authenticated request runs one query.
-     * - redis: cached per process, invalidated in every process over Redis
-     *   pub/sub; the cache is bypassed while Redis is unreachable.
-     * - memory: cached, invalidated in this process only. Safe only when one
-     *   process serves and nothing else changes tokens or users (tests).
-     * Default: redis when REDIS_HOST is set, else off; always off in tests.
+     * Cache of verified tokens (app/services/token_cache.ts), on unless
+     * TOKEN_CACHE=off. Database triggers report every change that can make
+     * a token unusable, whoever makes it; each web process serves from the
+     * cache only while it can hear them (SQLite: a change log checked with
+     * PRAGMA data_version; PostgreSQL: LISTEN/NOTIFY). No Redis involved.
      */
-    mode:
-      env.get('TOKEN_CACHE') ??
-      (app.inTest ? 'off' : env.get('REDIS_HOST') ? ('redis' as const) : ('off' as const)),
+    enabled: env.get('TOKEN_CACHE', 'on') === 'on',
     /** An entry is re-read from the database at least this often. */
     ttl: duration(env.get('TOKEN_CACHE_TTL'), '30s') ?? '30s',
     /** Most entries kept per process (least recently used go first). */
     maxEntries: env.get('TOKEN_CACHE_SIZE', 10_000),
-    /** Redis pub/sub channel of invalidation messages (one per deployment sharing a Redis). */
-    channel: env.get('TOKEN_CACHE_CHANNEL', 'gatehouse:token-cache'),
   },
   passwords: {
     /** Longer passwords are refused before hashing: hash cost stays bounded. */

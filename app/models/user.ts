@@ -1,11 +1,10 @@
 import { DateTime } from 'luxon'
 import hash from '@adonisjs/core/services/hash'
 import { compose } from '@adonisjs/core/helpers'
-import { BaseModel, afterDelete, afterSave, column, hasMany } from '@adonisjs/lucid/orm'
+import { BaseModel, column, hasMany } from '@adonisjs/lucid/orm'
 import type { HasMany } from '@adonisjs/lucid/types/relations'
 import { withAuthFinder } from '@adonisjs/auth/mixins/lucid'
 import AccessToken from '#models/access_token'
-import tokenCache from '#services/token_cache'
 
 const AuthFinder = withAuthFinder(() => hash.use('scrypt'), {
   uids: ['username', 'email'],
@@ -64,12 +63,5 @@ export default class User extends compose(BaseModel, AuthFinder) {
   /** True while the stored hash is not Gatehouse's current scrypt (e.g. imported from Django). */
   get passwordNeedsReHash(): boolean {
     return User.hasherFor(this.password).needsReHash(this.password)
-  }
-
-  /** Cached verifications carry the user's row: any change (deactivation, deletion) evicts them everywhere. */
-  @afterSave()
-  @afterDelete()
-  static async evictCachedTokens(user: User) {
-    await tokenCache.invalidate({ kind: 'user', id: user.id })
   }
 }

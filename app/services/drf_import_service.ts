@@ -8,7 +8,6 @@ import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
 import { DjangoHasher, identifyDjangoHash, isWeakDjangoAlgorithm } from '#services/django_hasher'
 import { hashKey, isDrfKey } from '#services/token_key'
-import tokenCache from '#services/token_cache'
 import { ENCRYPTION_PURPOSE } from '#services/token_service'
 
 /** A bad source or option: the message is safe to print as is (no secrets). */
@@ -426,13 +425,6 @@ export class DrfImportService {
       }
       if (tokenWork) await this.applyTokens(trx, tokenWork, accepted, tokenName, now)
     })
-
-    // Raw writes skip the model hooks: tell every process's token cache.
-    for (const { id } of updates) await tokenCache.invalidate({ kind: 'user', id })
-    for (const id of tokenWork?.staleIds ?? []) await tokenCache.invalidate({ kind: 'token', id })
-    for (const move of tokenWork?.moves ?? []) {
-      await tokenCache.invalidate({ kind: 'token', id: move.id })
-    }
   }
 
   /** What differs between Gatehouse's row and Django's; empty when nothing does. */

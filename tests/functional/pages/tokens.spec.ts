@@ -1,5 +1,7 @@
 import { test } from '@japa/runner'
 import AccessToken from '#models/access_token'
+import { Secret } from '@adonisjs/core/helpers'
+import tokenAuthenticator from '#services/token_authenticator'
 import tokenService from '#services/token_service'
 import { truncateEachTest } from '#tests/helpers/database'
 import { makePageUser, PASSWORD } from './pages_helpers.js'
@@ -171,7 +173,7 @@ test.group('Pages: create a token', (group) => {
     assert.isAbove(days, 6.9)
     assert.isBelow(days, 7.1)
 
-    const check = await tokenService.authenticate(issued.value)
+    const check = await tokenAuthenticator.authenticate(new Secret(issued.value))
     assert.isTrue(check.ok)
   })
 
