@@ -67,7 +67,7 @@ export class SqliteChangeLog implements ChangeFeed {
       const { first, last } = this.#bounds!.get() as { first: number | null; last: number | null }
       if (last === null || last < this.#cursor || first! > this.#cursor + 1) {
         // Emptied, or pruned past what this process has read: it cannot know what it missed.
-        if (last !== this.#cursor) this.sink.evict('*')
+        if ((last ?? 0) !== this.#cursor) this.sink.evict('*')
         this.#cursor = last ?? 0
         return
       }

@@ -52,6 +52,10 @@ function millis(value: unknown, unreadable: number | null): number | null {
  */
 export class TokenAuthenticator {
   #resolutionMs: number
+  /** Database lookups made (cache misses), counted for tests and `npm run bench`. */
+  lookups = 0
+  /** Of which on the prepared SQLite statement, outside Lucid (no db:query event). */
+  preparedLookups = 0
   #prepared?: { connection: SqliteConnection; statement: SqliteStatement }
 
   constructor(
@@ -126,12 +130,14 @@ export class TokenAuthenticator {
 
   /** SQLite: a prepared statement on the change feed's connection (synchronous); else one raw query. */
   private async lookup(hash: string): Promise<CachedRow | undefined> {
+    this.lookups++
     const feed = this.cache.feed
     const connection = feed instanceof SqliteChangeLog ? feed.connection : undefined
     if (connection) {
       if (this.#prepared?.connection !== connection) {
         this.#prepared = { connection, statement: connection.prepare(LOOKUP) }
       }
+      this.preparedLookups++
       return this.#prepared!.statement.get(hash, this.config.type) as CachedRow | undefined
     }
     const result = await db.rawQuery(LOOKUP, [hash, this.config.type])
