@@ -6,6 +6,9 @@ import type { Change, ChangeFeed } from '#services/token_cache'
 /** The pg_notify channel of database/migrations/1732500002001_create_auth_change_triggers.ts. */
 export const CHANNEL = 'gatehouse_auth_changes'
 
+/** PostgreSQL application_name of LISTEN connections (then `:<pid>`). */
+export const APPLICATION_NAME = 'gatehouse-token-cache'
+
 /** The parts of better-sqlite3 used here (it ships no type declarations). */
 export interface SqliteStatement {
   get(...params: unknown[]): unknown
@@ -221,7 +224,7 @@ export class PgNotifications implements ChangeFeed {
   async #connect() {
     if (this.#stopped) return
     const options = typeof this.connection === 'string' ? { connectionString: this.connection } : this.connection
-    const client = new pg.Client({ ...options, application_name: 'gatehouse-token-cache' })
+    const client = new pg.Client({ ...options, application_name: `${APPLICATION_NAME}:${process.pid}` })
     this.#client = client
     client.on('notification', (message) => {
       this.#heardAt = Date.now()

@@ -107,7 +107,6 @@ export class TokenCache {
 
   /** Applies one change reported by the database (or made by this process). */
   evict(change: Change) {
-    if (process.env.DEBUG_CACHE) console.log("evict", change, new Error().stack?.split("\n")[2])
     this.generation++
     if (change === '*') {
       this.#entries.clear()
