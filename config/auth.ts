@@ -24,8 +24,10 @@ const authConfig = defineConfig({
       const { default: tokenService } = await import('#services/token_service')
       return {
         authenticator,
-        issue: async (user) =>
-          new Secret((await tokenService.create(user, { name: 'test-client' })).value),
+        issue: async (user) => {
+          const issued = await tokenService.create(user, { name: 'test-client' })
+          return new Secret(issued.value)
+        },
       }
     }),
     web: sessionGuard({

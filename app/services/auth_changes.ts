@@ -115,7 +115,13 @@ export class SqliteChangeLog implements ChangeFeed {
 }
 
 /** Columns a write may set without changing anything authentication reads. */
-const BOOKKEEPING = new Set(['last_used_at', 'last_used_ip', 'last_used_agent', 'last_login_at', 'updated_at'])
+const BOOKKEEPING = new Set([
+  'last_used_at',
+  'last_used_ip',
+  'last_used_agent',
+  'last_login_at',
+  'updated_at',
+])
 const AUTH_TABLE_WRITE = /^\s*(update|delete\s+from|truncate)\s+"?(users|auth_access_tokens)"?\s/i
 const COMMIT_OR_TRUNCATE = /^\s*(commit|truncate)\b/i
 const SET_COLUMNS = /\sset\s+(.*?)\s+where\s/is
@@ -223,8 +229,12 @@ export class PgNotifications implements ChangeFeed {
 
   async #connect() {
     if (this.#stopped) return
-    const options = typeof this.connection === 'string' ? { connectionString: this.connection } : this.connection
-    const client = new pg.Client({ ...options, application_name: `${APPLICATION_NAME}:${process.pid}` })
+    const options =
+      typeof this.connection === 'string' ? { connectionString: this.connection } : this.connection
+    const client = new pg.Client({
+      ...options,
+      application_name: `${APPLICATION_NAME}:${process.pid}`,
+    })
     this.#client = client
     client.on('notification', (message) => {
       this.#heardAt = Date.now()

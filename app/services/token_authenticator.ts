@@ -7,7 +7,11 @@ import AccessToken from '#models/access_token'
 import User from '#models/user'
 import { hashKey, isDrfKey, isWellFormedKey } from '#services/token_key'
 import tokenCache, { type CachedRow } from '#services/token_cache'
-import { SqliteChangeLog, type SqliteConnection, type SqliteStatement } from '#services/auth_changes'
+import {
+  SqliteChangeLog,
+  type SqliteConnection,
+  type SqliteStatement,
+} from '#services/auth_changes'
 
 export type AuthenticationResult =
   | { ok: true; user: User; token: AccessToken }
@@ -145,9 +149,10 @@ export class TokenAuthenticator {
   }
 
   private verified(found: CachedRow): Verified {
-    const { password: _, ...row } = found
+    const row = { ...found }
+    delete row.password
     return {
-      ...(row as CachedRow),
+      ...row,
       // An expiry that cannot be read counts as passed: refused, never accepted forever.
       $expiresAt: millis(row.t_expires_at, 0),
       $lastUsedAt: millis(row.t_last_used_at, null),

@@ -4,7 +4,7 @@ import encryption from '@adonisjs/core/services/encryption'
 import string from '@adonisjs/core/helpers/string'
 import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
-import User from '#models/user'
+import type User from '#models/user'
 import { generateKey } from '#services/token_key'
 
 /** Purpose bound to encrypted get-or-create keys (also used by the DRF importer). */

@@ -53,8 +53,18 @@ export default class extends BaseSchema {
   }
 
   private postgres() {
-    const tokenChanged = changed('last_used_at', TOKEN_COLUMNS, 'IS NOT DISTINCT FROM', 'IS DISTINCT FROM')
-    const userChanged = changed('last_login_at', USER_COLUMNS, 'IS NOT DISTINCT FROM', 'IS DISTINCT FROM')
+    const tokenChanged = changed(
+      'last_used_at',
+      TOKEN_COLUMNS,
+      'IS NOT DISTINCT FROM',
+      'IS DISTINCT FROM'
+    )
+    const userChanged = changed(
+      'last_login_at',
+      USER_COLUMNS,
+      'IS NOT DISTINCT FROM',
+      'IS DISTINCT FROM'
+    )
     this.schema.raw(`CREATE FUNCTION gatehouse_auth_changed() RETURNS trigger AS $$
       BEGIN
         IF TG_OP = 'TRUNCATE' THEN
@@ -74,12 +84,15 @@ export default class extends BaseSchema {
       FOR EACH ROW WHEN (${tokenChanged}) ${run}`)
     this.schema.raw(`CREATE TRIGGER auth_access_tokens_deleted AFTER DELETE ON auth_access_tokens
       FOR EACH ROW ${run}`)
-    this.schema.raw(`CREATE TRIGGER auth_access_tokens_truncated AFTER TRUNCATE ON auth_access_tokens
+    this.schema
+      .raw(`CREATE TRIGGER auth_access_tokens_truncated AFTER TRUNCATE ON auth_access_tokens
       FOR EACH STATEMENT ${run}`)
     this.schema.raw(`CREATE TRIGGER users_changed AFTER UPDATE ON users
       FOR EACH ROW WHEN (${userChanged}) ${run}`)
     this.schema.raw(`CREATE TRIGGER users_deleted AFTER DELETE ON users FOR EACH ROW ${run}`)
-    this.schema.raw(`CREATE TRIGGER users_truncated AFTER TRUNCATE ON users FOR EACH STATEMENT ${run}`)
+    this.schema.raw(
+      `CREATE TRIGGER users_truncated AFTER TRUNCATE ON users FOR EACH STATEMENT ${run}`
+    )
   }
 
   async down() {

@@ -17,6 +17,19 @@ import { TcpProxy } from '#tests/helpers/tcp_proxy'
 const PROTECTED = '/api/v1/protected'
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+async function expectStatus(
+  request: PromiseLike<{ assertStatus(status: number): void }>,
+  status: number
+) {
+  const response = await request
+  response.assertStatus(status)
+}
+
+async function accepts(authenticator: TokenAuthenticator, key: string) {
+  const result = await authenticator.authenticate(new Secret(key))
+  return result.ok
+}
+
 /** Waits (bounded) until the cache can serve: on PostgreSQL its LISTEN connection is up. */
 async function untilServing(cache: TokenCache = tokenCache) {
   for (let i = 0; i < 200 && !cache.serving; i++) {
@@ -45,8 +58,8 @@ function sqlFromAnotherProcess(sql: string) {
       stdio: ['ignore', 'ignore', 'inherit'],
     })
     child.on('error', reject)
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`child exited with ${code}`))
+    child.on('exit', (status) =>
+      status === 0 ? resolve() : reject(new Error(`child exited with ${status}`))
     )
   })
 }
@@ -86,11 +99,11 @@ test.group('Token cache', (group) => {
     assert,
   }) => {
     const { header } = await cachedToken()
-    ;(await client.get(PROTECTED).header('authorization', header)).assertStatus(200)
+    await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
 
     const work = await databaseWork(async () => {
       for (let i = 0; i < 5; i++) {
-        ;(await client.get(PROTECTED).header('authorization', header)).assertStatus(200)
+        await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
       }
     })
     assert.deepEqual(work, { queries: 0, lookups: 0 })
@@ -99,19 +112,19 @@ test.group('Token cache', (group) => {
   test('a sign-in or a last-used write evicts nothing', async ({ client, assert }) => {
     const { user, header } = await cachedToken()
     // First use: one lookup, one last-used write (which must not evict what it just stored).
-    ;(await client.get(PROTECTED).header('authorization', header)).assertStatus(200)
+    await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
     await authService.recordLogin(user)
 
     const work = await databaseWork(async () => {
-      ;(await client.get(PROTECTED).header('authorization', header)).assertStatus(200)
+      await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
     })
     assert.equal(work.lookups, 0)
   })
 
   test('revoked through the API (logout): refused on the next request', async ({ client }) => {
     const { header } = await cachedToken()
-    ;(await client.get(PROTECTED).header('authorization', header)).assertStatus(200)
-    ;(await client.post('/api/v1/auth/logout').header('authorization', header)).assertStatus(204)
+    await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
+    await expectStatus(client.post('/api/v1/auth/logout').header('authorization', header), 204)
     const response = await client.get(PROTECTED).header('authorization', header)
     response.assertStatus(401)
     response.assertBody({ detail: 'Invalid token.' })
@@ -119,7 +132,7 @@ test.group('Token cache', (group) => {
 
   test('deactivated through the service: refused on the next request', async ({ client }) => {
     const { user, header } = await cachedToken()
-    ;(await client.get(PROTECTED).header('authorization', header)).assertStatus(200)
+    await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
     await userService.setActive(user, false)
     const response = await client.get(PROTECTED).header('authorization', header)
     response.assertStatus(401)
@@ -128,19 +141,19 @@ test.group('Token cache', (group) => {
 
   test('raw SQL in this process: refused on the next request', async ({ client }) => {
     const { user, token, header } = await cachedToken()
-    ;(await client.get(PROTECTED).header('authorization', header)).assertStatus(200)
+    await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
     await db.from('users').where('id', user.id).update({ is_active: false })
-    ;(await client.get(PROTECTED).header('authorization', header)).assertStatus(401)
+    await expectStatus(client.get(PROTECTED).header('authorization', header), 401)
 
     await db.from('users').where('id', user.id).update({ is_active: true })
-    ;(await client.get(PROTECTED).header('authorization', header)).assertStatus(200)
+    await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
     await db.from('auth_access_tokens').where('id', token.id).delete()
-    ;(await client.get(PROTECTED).header('authorization', header)).assertStatus(401)
+    await expectStatus(client.get(PROTECTED).header('authorization', header), 401)
   })
 
   test('an expired token is refused even when cached', async ({ client, cleanup }) => {
     const { header } = await cachedToken('1h')
-    ;(await client.get(PROTECTED).header('authorization', header)).assertStatus(200)
+    await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
     const realNow = Settings.now
     cleanup(() => {
       Settings.now = realNow
@@ -183,8 +196,8 @@ test.group('Token cache', (group) => {
     test(`${what} by raw SQL from another process is refused`, async ({ client, assert }) => {
       const { user, header } = await cachedToken()
       const get = () => client.get(PROTECTED).header('authorization', header)
-      ;(await get()).assertStatus(200)
-      const work = await databaseWork(async () => (await get()).assertStatus(200))
+      await expectStatus(get(), 200)
+      const work = await databaseWork(async () => expectStatus(get(), 200))
       assert.equal(work.lookups, 0, 'answered from the cache before the change')
 
       await sqlFromAnotherProcess(sql(user.id))
@@ -228,7 +241,7 @@ test.group('Token cache on PostgreSQL: the LISTEN connection', (group) => {
     })
     const user = await userService.create({ username: 'alice', password: 'correct horse' })
     const { token, value } = await tokenService.create(user, {})
-    assert.isTrue((await authenticator.authenticate(new Secret(value))).ok)
+    assert.isTrue(await accepts(authenticator, value))
     assert.equal(cache.size, 1)
 
     await proxy.stop()
@@ -249,7 +262,7 @@ test.group('Token cache on PostgreSQL: the LISTEN connection', (group) => {
     await proxy.start()
     await untilServing(cache)
     assert.equal(cache.size, 0)
-    assert.isFalse((await authenticator.authenticate(new Secret(value))).ok)
+    assert.isFalse(await accepts(authenticator, value))
   }).skip(SKIP, 'PostgreSQL only')
 
   test('a change from another connection reaches the cache quickly (p99 reported)', async ({
@@ -261,7 +274,7 @@ test.group('Token cache on PostgreSQL: the LISTEN connection', (group) => {
       await feed.stop()
       await proxy.stop()
     })
-    const pg = (await import('pg')).default
+    const { default: pg } = await import('pg')
     const other = new pg.Client(app.config.get<any>('database.connections.pg.connection'))
     await other.connect()
     cleanup(() => other.end())
@@ -270,7 +283,7 @@ test.group('Token cache on PostgreSQL: the LISTEN connection', (group) => {
     const delays: number[] = []
     for (let i = 0; i < 20; i++) {
       const { value } = await tokenService.create(user, { name: `t${i}` })
-      assert.isTrue((await authenticator.authenticate(new Secret(value))).ok)
+      assert.isTrue(await accepts(authenticator, value))
       assert.isAbove(cache.size, 0)
       const started = performance.now()
       await other.query('UPDATE users SET is_staff = NOT is_staff WHERE id = $1', [user.id])
