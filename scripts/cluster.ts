@@ -5,8 +5,9 @@
 |
 | The primary forks WEB_CONCURRENCY workers (default: every core), each
 | running bin/server.js and sharing the listening port through node:cluster.
-| Workers share nothing but the database and Redis: set TOKEN_CACHE=redis
-| (or REDIS_HOST) so a revocation in one worker reaches every other.
+| Workers share nothing but the database (and Redis, if sessions or the
+| throttle use it); the database's triggers tell every worker's token cache
+| about a revocation, whichever process made it.
 | A worker that dies after it started serving is replaced; SIGTERM and
 | SIGINT stop them all gracefully.
 |

@@ -32,19 +32,42 @@ const LOOKUP = `SELECT u.*, t.id AS t_id, t.name AS t_name, t.abilities AS t_abi
   t.last_used_at AS t_last_used_at, t.expires_at AS t_expires_at
   FROM ${TABLE} t JOIN users u ON u.id = t.tokenable_id WHERE t.hash = ? AND t.type = ?`
 
-/** A verified row plus what every request checks, computed once per row. */
+/**
+ * What the cache keeps per token: the user's and the token's model
+ * attributes, parsed once (Lucid's hydration parses every date with Luxon:
+ * ~10× the cost of copying them), plus what every request checks.
+ */
 interface Verified extends CachedRow {
-  $expiresAt: number | null
-  $lastUsedAt: number | null
+  user: ModelAttributes
+  token: ModelAttributes
+  isActive: boolean
+  expiresAt: number | null
+  lastUsedAt: number | null
 }
 
-/** A stored timestamp in ms; `unreadable` for a value neither SQL nor ISO. */
-function millis(value: unknown, unreadable: number | null): number | null {
-  if (value === null || value === undefined) return null
-  if (value instanceof Date) return value.getTime()
-  const sql = DateTime.fromSQL(String(value))
-  const parsed = sql.isValid ? sql : DateTime.fromISO(String(value))
-  return parsed.isValid ? parsed.toMillis() : unreadable
+type ModelAttributes = Record<string, unknown>
+
+/** A persisted model from attributes parsed earlier (dates are immutable Luxon objects: shared safely). */
+function revive<Model extends typeof User | typeof AccessToken>(
+  model: Model,
+  attributes: ModelAttributes
+): InstanceType<Model> {
+  const instance = new model() as InstanceType<Model>
+  Object.assign(instance.$attributes, attributes)
+  // Arrays (abilities) are copied: a caller changing its copy must not change the cache.
+  for (const [name, value] of Object.entries(attributes)) {
+    if (Array.isArray(value)) instance.$attributes[name] = [...value]
+  }
+  instance.$original = { ...instance.$attributes }
+  instance.$isPersisted = true
+  instance.$isLocal = false
+  return instance
+}
+
+/** A parsed timestamp in ms; `unreadable` when it could not be parsed. */
+function millis(value: DateTime | null, unreadable: number | null): number | null {
+  if (!value) return null
+  return value.isValid ? value.toMillis() : unreadable
 }
 
 /**
@@ -86,29 +109,18 @@ export class TokenAuthenticator {
     }
 
     const now = Settings.now()
-    if (row.$expiresAt !== null && row.$expiresAt <= now) return { ok: false, reason: 'expired' }
-    if (!row.is_active) return { ok: false, reason: 'inactive' }
+    if (row.expiresAt !== null && row.expiresAt <= now) return { ok: false, reason: 'expired' }
+    if (!row.isActive) return { ok: false, reason: 'inactive' }
 
-    if (row.$lastUsedAt === null || now - row.$lastUsedAt >= this.#resolutionMs) {
+    if (row.lastUsedAt === null || now - row.lastUsedAt >= this.#resolutionMs) {
       // Claimed before the write: concurrent requests with this token do not write too.
-      row.$lastUsedAt = now
-      row.t_last_used_at = new Date(now)
+      row.lastUsedAt = now
+      row.token = { ...row.token, lastUsedAt: DateTime.fromMillis(now) }
       await this.touch(row.t_id, now, client?.())
     }
 
-    const token = AccessToken.$createFromAdapterResult({
-      id: row.t_id,
-      tokenable_id: row.id,
-      type: this.config.type,
-      name: row.t_name,
-      abilities: row.t_abilities,
-      hint: row.t_hint,
-      created_at: row.t_created_at,
-      updated_at: row.t_updated_at,
-      last_used_at: row.t_last_used_at,
-      expires_at: row.t_expires_at,
-    })!
-    const user = User.$createFromAdapterResult(row)!
+    const token = revive(AccessToken, row.token)
+    const user = revive(User, row.user)
     user.currentAccessToken = token
     return { ok: true, user, token }
   }
@@ -148,14 +160,32 @@ export class TokenAuthenticator {
     return (Array.isArray(result) ? result[0] : result.rows?.[0]) as CachedRow | undefined
   }
 
+  /** Parses a looked-up row once, the way Lucid hydrates models; never keeps the password hash. */
   private verified(found: CachedRow): Verified {
     const row = { ...found }
     delete row.password
+    const user = User.$createFromAdapterResult(row)!
+    const token = AccessToken.$createFromAdapterResult({
+      id: row.t_id,
+      tokenable_id: row.id,
+      type: this.config.type,
+      name: row.t_name,
+      abilities: row.t_abilities,
+      hint: row.t_hint,
+      created_at: row.t_created_at,
+      updated_at: row.t_updated_at,
+      last_used_at: row.t_last_used_at,
+      expires_at: row.t_expires_at,
+    })!
     return {
-      ...row,
+      id: user.id,
+      t_id: token.id,
+      user: { ...user.$attributes },
+      token: { ...token.$attributes },
+      isActive: user.isActive,
       // An expiry that cannot be read counts as passed: refused, never accepted forever.
-      $expiresAt: millis(row.t_expires_at, 0),
-      $lastUsedAt: millis(row.t_last_used_at, null),
+      expiresAt: millis(token.expiresAt, 0),
+      lastUsedAt: millis(token.lastUsedAt, null),
     }
   }
 }
