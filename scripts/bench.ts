@@ -343,24 +343,39 @@ async function count(requests: Array<() => Promise<unknown>>) {
 
 const machine = `${availableParallelism()} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`
 
-/** A raw node:http server answering fixed JSON: the most any Node server can do here (the ceiling). */
-async function ceiling(): Promise<Row> {
-  const code = `require('node:http').createServer((req, res) => {
-    res.setHeader('content-type', 'application/json; charset=utf-8')
-    res.end('{"status":"ok"}')
-  }).listen(${PORT}, '127.0.0.1')`
-  server = spawn(NODE, ['-e', code], { stdio: 'ignore' })
-  for (let attempt = 0; attempt < 100; attempt++) {
+/** Measures a reference server started by `command` (then stopped): same load, same run. */
+async function reference(title: string, command: string[]): Promise<Row> {
+  server = spawn(NODE, command, { cwd: ROOT, stdio: 'ignore' })
+  for (let attempt = 0; attempt < 200; attempt++) {
     try {
-      const reply = await send('/')
+      const reply = await send('/health/live')
       if (reply.status === 200) break
     } catch {}
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
-  await fire({ title: 'warm-up', path: '/', expect: 200 }, 1)
-  const row = await fire({ title: 'raw node:http server (the ceiling)', path: '/', expect: 200 })
+  await fire({ title: 'warm-up', path: '/health/live', expect: 200 }, 1)
+  const row = await fire({ title, path: '/health/live', expect: 200 })
   await stopServer()
+  log(`${title}: ${row.rps} req/s`)
   return row
+}
+
+/** A raw node:http server answering fixed JSON: the most any Node server can do here. */
+function ceiling() {
+  const code = `require('node:http').createServer((req, res) => {
+    res.setHeader('content-type', 'application/json; charset=utf-8')
+    res.end('{"status":"ok"}')
+  }).listen(${PORT}, '127.0.0.1')`
+  return reference('raw node:http server (the ceiling)', ['-e', code])
+}
+
+/** The framework alone: AdonisJS's HTTP server and router, one route, no middleware. */
+function bareAdonis() {
+  return reference('bare AdonisJS v7 route (framework only)', [
+    '--import=@poppinss/ts-exec',
+    'scripts/bare_adonis.ts',
+    String(PORT),
+  ])
 }
 
 async function main() {
@@ -435,7 +450,7 @@ async function measure() {
   /* Throughput and latency. */
   log(`measuring: ${DURATION} s per scenario, ${CONNECTIONS} connections`)
   const top = await ceiling()
-  log(`${top.title}: ${top.rps} req/s`)
+  const bare = await bareAdonis()
   await startServer({}, clustered())
   await fire({ title: 'warm-up', path: '/health', expect: 200 }, 1)
   await fire({ title: 'warm-up', path: '/api/v1/protected', auth: token, expect: 200 }, 1)
@@ -520,9 +535,10 @@ async function measure() {
     users: USERS,
     durationSeconds: DURATION,
     connections: CONNECTIONS,
-    rows: [top, ...rows.slice(0, -1), alone, flooded, flood, rows.at(-1)!],
+    rows: [top, bare, ...rows.slice(0, -1), alone, flooded, flood, rows.at(-1)!],
     ratios: {
       liveVsCeiling: ratio(live, top),
+      liveVsBareAdonis: ratio(live, bare),
       protectedP99VsLiveP99: p99Ratio,
       protectedVsHealth: ratio(protectedToken, health),
       invalidVsHealth: ratio(invalid, health),
