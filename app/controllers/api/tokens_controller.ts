@@ -4,6 +4,19 @@ import { serializeToken } from '#services/token_presenter'
 import { createTokenValidator, tokenIdValidator } from '#validators/token'
 import { NotFoundException, PermissionDeniedException } from '#exceptions/api_exceptions'
 
+/** Said in the answer when a new token's expiry was lowered to the caller's. */
+const CAPPED_NOTICE =
+  'expiresAt was lowered to the expiry of the token that made this request: a token cannot create a token that outlives it.'
+
+/** The answer that carries a new key: never stored by a browser or a proxy. */
+function keyAnswer(issued: { expiryCapped: boolean }, body: Record<string, unknown>) {
+  return {
+    ...body,
+    expiryCapped: issued.expiryCapped,
+    ...(issued.expiryCapped ? { notice: CAPPED_NOTICE } : {}),
+  }
+}
+
 /** The signed-in user's own tokens: list, create (value shown once), rotate, revoke. */
 export default class TokensController {
   async index({ auth }: HttpContext) {
@@ -24,8 +37,16 @@ export default class TokensController {
       )
     }
 
-    const issued = await tokenService.create(user, { name, abilities: requested, expiresIn })
-    return response.created({ token: serializeToken(issued.token, issued.value) })
+    const issued = await tokenService.create(user, {
+      name,
+      abilities: requested,
+      expiresIn,
+      issuedBy: current,
+    })
+    response.header('Cache-Control', 'no-store')
+    return response.created(
+      keyAnswer(issued, { token: serializeToken(issued.token, issued.value) })
+    )
   }
 
   /** A successor with a new key (shown once); the old key expires after the grace period. */
@@ -43,18 +64,21 @@ export default class TokensController {
       )
     }
 
-    const result = await tokenService.rotate(user, target.id)
+    const result = await tokenService.rotate(user, target.id, undefined, current)
     if (result.ok) {
-      return response.created({
-        token: serializeToken(result.successor.token, result.successor.value),
-        previous: serializeToken(result.previous),
-      })
+      response.header('Cache-Control', 'no-store')
+      return response.created(
+        keyAnswer(result.successor, {
+          token: serializeToken(result.successor.token, result.successor.value),
+          previous: serializeToken(result.previous),
+        })
+      )
     }
     if (result.reason === 'expired') {
       return response.badRequest({ detail: 'Token has expired and cannot be rotated.' })
     }
-    if (result.reason === 'conflict') {
-      return response.conflict({ detail: 'Token is already being rotated.' })
+    if (result.reason === 'already_rotated' || result.reason === 'conflict') {
+      return response.conflict({ detail: 'Token has already been rotated.' })
     }
     throw new NotFoundException()
   }
