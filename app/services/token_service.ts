@@ -31,6 +31,7 @@ export function sealSecret(value: string) {
     secretKeyId: currentKeyId(),
   }
 }
+
 const TABLE = AccessToken.table
 
 export interface TokenOptions {

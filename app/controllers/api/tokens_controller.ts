@@ -8,13 +8,18 @@ import { NotFoundException, PermissionDeniedException } from '#exceptions/api_ex
 const CAPPED_NOTICE =
   'expiresAt was lowered to the expiry of the token that made this request: a token cannot create a token that outlives it.'
 
-/** The answer that carries a new key: never stored by a browser or a proxy. */
-function keyAnswer(issued: { expiryCapped: boolean }, body: Record<string, unknown>) {
-  return {
+/** 201 with a new key: never stored by a browser or a proxy; says whether its expiry was capped. */
+function createdWithKey(
+  response: HttpContext['response'],
+  issued: { expiryCapped: boolean },
+  body: Record<string, unknown>
+) {
+  response.header('Cache-Control', 'no-store')
+  return response.created({
     ...body,
     expiryCapped: issued.expiryCapped,
     ...(issued.expiryCapped ? { notice: CAPPED_NOTICE } : {}),
-  }
+  })
 }
 
 /** The signed-in user's own tokens: list, create (value shown once), rotate, revoke. */
@@ -43,10 +48,7 @@ export default class TokensController {
       expiresIn,
       issuedBy: current,
     })
-    response.header('Cache-Control', 'no-store')
-    return response.created(
-      keyAnswer(issued, { token: serializeToken(issued.token, issued.value) })
-    )
+    return createdWithKey(response, issued, { token: serializeToken(issued.token, issued.value) })
   }
 
   /** A successor with a new key (shown once); the old key expires after the grace period. */
@@ -66,13 +68,10 @@ export default class TokensController {
 
     const result = await tokenService.rotate(user, target.id, undefined, current)
     if (result.ok) {
-      response.header('Cache-Control', 'no-store')
-      return response.created(
-        keyAnswer(result.successor, {
-          token: serializeToken(result.successor.token, result.successor.value),
-          previous: serializeToken(result.previous),
-        })
-      )
+      return createdWithKey(response, result.successor, {
+        token: serializeToken(result.successor.token, result.successor.value),
+        previous: serializeToken(result.previous),
+      })
     }
     if (result.reason === 'expired') {
       return response.badRequest({ detail: 'Token has expired and cannot be rotated.' })
