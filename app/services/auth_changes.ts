@@ -6,6 +6,14 @@ import type { Change, ChangeFeed } from '#services/token_cache'
 /** The pg_notify channel of database/migrations/1732500002001_create_auth_change_triggers.ts. */
 export const CHANNEL = 'gatehouse_auth_changes'
 
+/** The SQLite triggers that must all exist for the change log to be complete. */
+export const SQLITE_TRIGGERS = [
+  'auth_access_tokens_changed',
+  'auth_access_tokens_deleted',
+  'users_changed',
+  'users_deleted',
+]
+
 /** PostgreSQL application_name of LISTEN connections (then `:<pid>`). */
 export const APPLICATION_NAME = 'gatehouse-token-cache'
 
@@ -41,7 +49,11 @@ export class SqliteChangeLog implements ChangeFeed {
   #dataVersion?: SqliteStatement
   #bounds?: SqliteStatement
   #since?: SqliteStatement
+  #schemaVersion?: SqliteStatement
+  #triggers?: SqliteStatement
+  #schema = -1
   #version = -1
+  #warned = false
   #cursor = 0
   #retryAt = 0
 
@@ -67,6 +79,10 @@ export class SqliteChangeLog implements ChangeFeed {
       const version = this.#dataVersion!.get() as number
       if (version === this.#version) return
       this.#version = version
+      // A schema change may have rebuilt a table and dropped its triggers (see the migration).
+      if (this.#schemaVersion!.get() !== this.#schema && !this.#complete()) {
+        throw new Error(`a trigger is missing (${SQLITE_TRIGGERS.join(', ')})`)
+      }
       const { first, last } = this.#bounds!.get() as { first: number | null; last: number | null }
       if (last === null || last < this.#cursor || first! > this.#cursor + 1) {
         // Emptied, or pruned past what this process has read: it cannot know what it missed.
@@ -88,22 +104,41 @@ export class SqliteChangeLog implements ChangeFeed {
 
   #open(): boolean {
     if (Date.now() < this.#retryAt) return false
+    let db: SqliteConnection | undefined
     try {
-      const db: SqliteConnection = new Database(this.filename, { fileMustExist: true })
+      db = new Database(this.filename, { fileMustExist: true }) as SqliteConnection
       db.pragma('busy_timeout = 5000')
       this.#dataVersion = db.prepare('PRAGMA data_version').pluck()
       this.#bounds = db.prepare('SELECT min(id) AS first, max(id) AS last FROM auth_changes')
       this.#since = db.prepare('SELECT user_id FROM auth_changes WHERE id > ? ORDER BY id').pluck()
+      this.#schemaVersion = db.prepare('PRAGMA schema_version').pluck()
+      this.#triggers = db
+        .prepare(
+          `SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN (${SQLITE_TRIGGERS.map(() => '?').join(', ')})`
+        )
+        .pluck()
+      if (!this.#complete()) throw new Error('a trigger is missing')
       this.#version = this.#dataVersion.get() as number
       this.#cursor = ((this.#bounds.get() as { last: number | null }).last ?? 0) as number
       this.#db = db
       this.sink.evict('*')
       return true
-    } catch {
-      // No database or no migrations yet: no cache until they exist (checked once a second).
+    } catch (error) {
+      db?.close()
+      // No database, no migrations yet, or a trigger missing: no cache (checked again in a second).
+      if (!this.#warned) {
+        this.#warned = true
+        this.logger?.warn({ err: error }, 'token cache: auth change log unavailable; cache off')
+      }
       this.#retryAt = Date.now() + 1000
       return false
     }
+  }
+
+  /** True when every trigger exists; remembers the schema version it checked. */
+  #complete() {
+    this.#schema = this.#schemaVersion!.get() as number
+    return this.#triggers!.get(...SQLITE_TRIGGERS) === SQLITE_TRIGGERS.length
   }
 
   #close() {

@@ -101,7 +101,8 @@ export default class extends BaseSchema {
         ['auth_access_tokens', ['changed', 'deleted', 'truncated']],
         ['users', ['changed', 'deleted', 'truncated']],
       ] as const) {
-        for (const name of triggers) this.schema.raw(`DROP TRIGGER ${table}_${name} ON ${table}`)
+        for (const name of triggers)
+          this.schema.raw(`DROP TRIGGER IF EXISTS ${table}_${name} ON ${table}`)
       }
       this.schema.raw('DROP FUNCTION gatehouse_auth_changed()')
       return
@@ -112,7 +113,8 @@ export default class extends BaseSchema {
       'users_changed',
       'users_deleted',
     ]) {
-      this.schema.raw(`DROP TRIGGER ${name}`)
+      // IF EXISTS: rebuilding a table (a later migration's dropColumn on SQLite) drops its triggers.
+      this.schema.raw(`DROP TRIGGER IF EXISTS ${name}`)
     }
     this.schema.dropTable('auth_changes')
   }

@@ -2,7 +2,7 @@ import { test } from '@japa/runner'
 import { rmSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import app from '@adonisjs/core/services/app'
-import { SqliteChangeLog } from '#services/auth_changes'
+import { SQLITE_TRIGGERS, SqliteChangeLog } from '#services/auth_changes'
 import type { Change } from '#services/token_cache'
 
 /** A change log file written by "another process" (a second connection) and read by the feed. */
@@ -14,6 +14,11 @@ function setup() {
   writer.exec(
     'CREATE TABLE auth_changes (id INTEGER PRIMARY KEY AUTOINCREMENT, user_id INTEGER NOT NULL)'
   )
+  // Stand-ins for the migration's triggers: the feed checks that they all exist.
+  writer.exec('CREATE TABLE watched (x INTEGER)')
+  for (const name of SQLITE_TRIGGERS) {
+    writer.exec(`CREATE TRIGGER ${name} AFTER UPDATE ON watched BEGIN SELECT 1; END`)
+  }
   const evicted: Change[] = []
   const sink = { generation: 0, evict: (change: Change) => void evicted.push(change) }
   const feed = new SqliteChangeLog(file, sink)
@@ -95,5 +100,21 @@ test.group('SqliteChangeLog', () => {
     cleanup(close)
     writer.exec('DROP TABLE auth_changes')
     assert.isFalse(feed.up)
+  })
+
+  test('a trigger dropped (a migration rebuilt a table) turns the cache off', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { feed, evicted, writer, log, close } = setup()
+    cleanup(close)
+    assert.isTrue(feed.up)
+    evicted.length = 0
+
+    writer.exec('DROP TRIGGER users_changed')
+    log(5)
+    feed.sync()
+    assert.isFalse(feed.up)
+    assert.include(evicted, '*')
   })
 })
