@@ -17,7 +17,7 @@ changePasswordValidator.messagesProvider = new SimpleMessagesProvider({
   'currentPassword.minLength': 'Enter your current password.',
   'newPassword.required': 'Enter a new password.',
   'newPassword.minLength': 'Enter a new password.',
-  'newPassword.confirmed': 'The two new passwords do not match.',
+  'newPasswordConfirmation.confirmed': 'The two new passwords do not match.',
 })
 
 /** "Sign out of other browsers" / "Sign out of every browser". */
