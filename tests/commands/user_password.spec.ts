@@ -111,7 +111,8 @@ test.group('user:password', (group) => {
     const command = await userPassword(['alice', '--password-stdin'], pipe(NEW_PASSWORD))
     await command.exec()
     command.assertSucceeded()
-    assert.isFalse((await User.findByOrFail('username', 'alice')).passwordMustChange)
+    const user = await User.findByOrFail('username', 'alice')
+    assert.isFalse(user.passwordMustChange)
   })
 
   test('{title}: exit 1 with a clear message, nothing changes')

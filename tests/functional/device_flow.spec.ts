@@ -27,6 +27,12 @@ async function authorize(client: Client, body: Record<string, unknown> = {}) {
   }
 }
 
+/** A column of the one stored device request. */
+async function storedColumn<K extends 'status' | 'interval'>(column: K) {
+  const row = await DeviceAuthorization.firstOrFail()
+  return row[column]
+}
+
 function poll(client: Client, deviceCode: string) {
   return client
     .post('/api/v1/device/token')
@@ -157,7 +163,7 @@ test.group('Device sign-in: the whole flow over HTTP', (group) => {
     const tooFast = await poll(client, started.device_code)
     tooFast.assertStatus(400)
     assert.equal(tooFast.body().error, 'slow_down')
-    assert.equal((await DeviceAuthorization.firstOrFail()).interval, 10)
+    assert.equal(await storedColumn('interval'), 10)
 
     // The person opens verification_uri_complete, sees what is asked, approves.
     const page = await client
@@ -394,7 +400,7 @@ test.group('Device sign-in: the /device page', (group) => {
     const started = await authorize(client)
     const guest = await client.get(`/device?code=${started.user_code}`).redirects(0)
     guest.assertStatus(302)
-    assert.match(guest.header('location'), /^\/login/)
+    assert.match(guest.header('location') ?? '', /^\/login/)
     guest.assertSession('redirect.intendedUrl', `/device?code=${started.user_code}`)
 
     const signIn = await client
@@ -446,7 +452,7 @@ test.group('Device sign-in: the /device page', (group) => {
 
     const approve = await decide(client, user, started.user_code, 'approve')
     assert.match(approve.flashMessage('error'), /^Too many wrong codes/)
-    assert.equal((await DeviceAuthorization.firstOrFail()).status, 'pending')
+    assert.equal(await storedColumn('status'), 'pending')
   })
 
   test('approving needs a CSRF token', async ({ client, assert }) => {
@@ -459,7 +465,7 @@ test.group('Device sign-in: the /device page', (group) => {
       .loginAs(user)
       .header('referer', '/device')
       .redirects(0)
-    assert.equal((await DeviceAuthorization.firstOrFail()).status, 'pending')
+    assert.equal(await storedColumn('status'), 'pending')
   })
 
   test('an unknown decision is refused', async ({ client, assert }) => {
@@ -476,6 +482,6 @@ test.group('Device sign-in: the /device page', (group) => {
     assert.deepEqual(response.flashMessage('inputErrorsBag'), {
       decision: ['Choose Approve or Deny.'],
     })
-    assert.equal((await DeviceAuthorization.firstOrFail()).status, 'pending')
+    assert.equal(await storedColumn('status'), 'pending')
   })
 })
