@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
+import string from '@adonisjs/core/helpers/string'
+import { sessionAge } from '#config/session'
 import User from '#models/user'
 import UserSession from '#models/user_session'
 
@@ -23,10 +25,17 @@ function hashId(id: string) {
  * cookie at its next request.
  */
 export class UserSessionService {
+  /** Seconds of inactivity after which a session is over (the session cookie's age). */
+  private idleSeconds = string.seconds.parse(sessionAge)
+
   /** Records a new signed-in browser; returns the id to keep in the session data. */
   async start(user: User, client: SessionClient = {}): Promise<string> {
     const id = randomBytes(32).toString('base64url')
     const now = DateTime.now()
+    // Sessions idle past their age are over whatever their cookie says: forget them.
+    await UserSession.query()
+      .where('last_seen_at', '<', this.format(now.minus({ seconds: this.idle() })))
+      .delete()
     await UserSession.create({
       userId: user.id,
       idHash: hashId(id),
@@ -59,7 +68,9 @@ export class UserSessionService {
 
     const seen = UserSession.$createFromAdapterResult({ id: sessionId, last_seen_at: lastSeen })!
     const now = DateTime.now()
-    if (now.diff(seen.lastSeenAt, 'seconds').seconds >= LAST_SEEN_RESOLUTION_SECONDS) {
+    const idle = now.diff(seen.lastSeenAt, 'seconds').seconds
+    if (idle > this.idle()) return null
+    if (idle >= LAST_SEEN_RESOLUTION_SECONDS) {
       await UserSession.query()
         .where('id', sessionId)
         .update({ last_seen_at: this.format(now) })
@@ -89,6 +100,11 @@ export class UserSessionService {
       .orderBy('last_seen_at', 'desc')
       .orderBy('id', 'desc')
     return sessions.map((session) => ({ session, current: session.idHash === currentHash }))
+  }
+
+  /** The session age plus the last_seen_at resolution (last_seen_at lags by up to that). */
+  private idle() {
+    return this.idleSeconds + LAST_SEEN_RESOLUTION_SECONDS
   }
 
   private format(value: DateTime) {

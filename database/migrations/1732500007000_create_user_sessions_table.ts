@@ -24,6 +24,7 @@ export default class extends BaseSchema {
       table.timestamp('created_at', { useTz: true }).notNullable()
       table.timestamp('last_seen_at', { useTz: true }).notNullable()
       table.index(['user_id'])
+      table.index(['last_seen_at'])
     })
   }
 

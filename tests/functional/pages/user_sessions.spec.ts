@@ -1,4 +1,6 @@
 import { test } from '@japa/runner'
+import db from '@adonisjs/lucid/services/db'
+import { DateTime } from 'luxon'
 import app from '@adonisjs/core/services/app'
 import { configProvider } from '@adonisjs/core'
 import SessionMiddleware from '@adonisjs/session/session_middleware'
@@ -217,6 +219,27 @@ test.group('Browser sessions: sign-out ends every copy of a cookie', (group) => 
       .withSession({ auth_web: user.id, [SESSION_RECORD_KEY]: id })
       .redirects(0)
     response.assertHeader('location', '/login')
+  })
+
+  test('a session idle for longer than the session age is over, and forgotten', async ({
+    client,
+    assert,
+  }) => {
+    const user = await makePageUser()
+    const idle = await userSessionService.start(user)
+    const past = DateTime.now().minus({ hours: 3 })
+    await db
+      .from('user_sessions')
+      .update({ last_seen_at: past.toFormat(db.connection().dialect.dateTimeFormat) })
+
+    const response = await client
+      .get('/dashboard')
+      .withSession({ auth_web: user.id, [SESSION_RECORD_KEY]: idle })
+      .redirects(0)
+    response.assertHeader('location', '/login')
+
+    await userSessionService.start(user)
+    assert.lengthOf(await UserSession.all(), 1, 'the idle record is deleted at the next sign-in')
   })
 
   test('/account lists my browsers and marks this one', async ({ client }) => {
