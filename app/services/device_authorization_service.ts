@@ -253,7 +253,7 @@ export class DeviceAuthorizationService {
     await db
       .from(TABLE)
       .where('id', request.id)
-      .update({ interval: request.interval + 5, last_polled_at: this.format(now) })
+      .update({ interval: db.raw('?? + 5', ['interval']), last_polled_at: this.format(now) })
     return false
   }
 
