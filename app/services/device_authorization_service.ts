@@ -9,6 +9,7 @@ import DeviceAuthorization from '#models/device_authorization'
 import User from '#models/user'
 import tokenService, { type IssuedToken } from '#services/token_service'
 import { throttledMessage } from '#services/login_throttle'
+import { TokenLimitException } from '#exceptions/token_limit_exception'
 
 /** RFC 8628 §6.1: consonants only, no look-alikes (no 0/O, 1/I/L, 5/S … vowels either). */
 export const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ'
@@ -218,6 +219,10 @@ export class DeviceAuthorizationService {
       return { ok: true, issued, user }
     } catch (error) {
       await db.from(TABLE).where('id', request.id).update({ status: 'approved' })
+      // At tokens.maxPerUser: the tool is told why; the approval stays for a later poll.
+      if (error instanceof TokenLimitException) {
+        return { ok: false, error: 'access_denied', description: error.message }
+      }
       throw error
     }
   }

@@ -10,7 +10,7 @@ import userService from '#services/user_service'
 import { DEVICE_CODE_GRANT } from '#services/device_authorization_service'
 import { truncateEachTest } from '#tests/helpers/database'
 import { baseUrl } from '#tests/helpers/http'
-import { makeUser } from '#tests/helpers/factories'
+import { insertTokens, makeUser } from '#tests/helpers/factories'
 
 type Client = any
 
@@ -308,6 +308,27 @@ test.group('Device sign-in: the whole flow over HTTP', (group) => {
     const response = await poll(client, started.device_code)
     assert.equal(response.body().error, 'access_denied')
     assert.lengthOf(await AccessToken.all(), 0)
+  })
+
+  test('at tokens.maxPerUser the tool is told why (access_denied); it can retry later', async ({
+    client,
+    assert,
+  }) => {
+    const user = await makeUser()
+    await insertTokens(user, gatehouse.tokens.maxPerUser)
+    const started = await authorize(client)
+    await decide(client, user, started.user_code, 'approve')
+
+    const refused = await poll(client, started.device_code)
+    refused.assertStatus(400)
+    assert.equal(refused.body().error, 'access_denied')
+    assert.match(refused.body().error_description, /the most one user may hold/)
+
+    const one = await AccessToken.query().where('tokenable_id', user.id).firstOrFail()
+    await one.delete()
+    await movePollsBack()
+    const issued = await poll(client, started.device_code)
+    issued.assertStatus(200)
   })
 
   test('POST /api/v1/device/token refuses {title}')
