@@ -384,12 +384,11 @@ async function main() {
     log('building (node ace build)')
     run(['ace.js', 'build'], ROOT)
   }
-  const reports: string[] = []
-  for (const db of RUNS) {
+  for (const [index, db] of RUNS.entries()) {
     DB = db
-    reports.push(await measure())
+    // Printed as soon as it is measured: a failure in the next deployment does not lose it.
+    console.log(`${index > 0 ? '\n' : ''}${await measure()}`)
   }
-  console.log(reports.join('\n\n'))
 }
 
 async function measure() {
