@@ -84,6 +84,10 @@ const gatehouseConfig = {
     /** Password `node ace user:create` uses when no terminal or stdin gives one. */
     userPassword: env.get('GATEHOUSE_USER_PASSWORD'),
   },
+  audit: {
+    /** How long audit events are kept: the default of `node ace audit:prune`. */
+    retention: env.get('AUDIT_RETENTION', '90d'),
+  },
 }
 
 export default gatehouseConfig

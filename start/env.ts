@@ -118,4 +118,17 @@ export default await Env.create(APP_ROOT, {
   TOKEN_CACHE_CHANNEL: Env.schema.string.optional(),
   /** Benchmark only: count SQL queries and expose the counts (never in real deployments). */
   BENCH_COUNT_QUERIES: Env.schema.boolean.optional(),
+
+  /*
+  |----------------------------------------------------------
+  | Audit trail: how long events are kept (audit:prune default)
+  |----------------------------------------------------------
+  */
+  AUDIT_RETENTION: (key: string, value?: string) => {
+    if (!value) return undefined
+    if (!/^[1-9][0-9]{0,5}[smhdw]$/.test(value.trim())) {
+      throw new Error(`Value for environment variable "${key}" must be a duration such as 90d`)
+    }
+    return value.trim()
+  },
 })
