@@ -19,8 +19,13 @@ export default class SessionController {
 
     let user
     try {
-      await loginThrottle.hit(request.ip())
-      user = await loginThrottle.attempt(username, password, request.ip())
+      await loginThrottle.hit(request.ip(), request.header('user-agent'))
+      user = await loginThrottle.attempt(
+        username,
+        password,
+        request.ip(),
+        request.header('user-agent')
+      )
     } catch (error) {
       if (!(error instanceof limiterErrors.E_TOO_MANY_REQUESTS)) throw error
       session.flashOnly(['username'])

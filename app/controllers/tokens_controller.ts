@@ -1,5 +1,6 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import tokenService from '#services/token_service'
+import audit, { aboutToken, byUser } from '#services/audit_service'
 import {
   createTokenFormValidator,
   revokeAllTokensValidator,
@@ -19,8 +20,13 @@ export default class TokensController {
     return view.render('pages/tokens', { tokens })
   }
 
-  async mine({ auth, response, session }: HttpContext) {
+  async mine({ auth, request, response, session }: HttpContext) {
     const { token, value, created } = await tokenService.getOrCreate(auth.getUserOrFail())
+    await audit.record({
+      event: 'token.obtained',
+      ...byUser(auth.getUserOrFail(), request),
+      ...aboutToken(token, { created }),
+    })
     session.flash('issuedToken', {
       id: token.id,
       name: token.name,
@@ -38,16 +44,22 @@ export default class TokensController {
       abilities,
       expiresIn,
     })
+    await audit.record({
+      event: 'token.created',
+      ...byUser(auth.getUserOrFail(), request),
+      ...aboutToken(token),
+    })
     session.flash('issuedToken', { id: token.id, name: token.name, value, retrievable: false })
     return response.redirect().toPath('/tokens')
   }
 
-  async destroy({ auth, params, response, session }: HttpContext) {
+  async destroy({ auth, params, request, response, session }: HttpContext) {
     const user = auth.getUserOrFail()
     const [error, data] = await tokenIdValidator.tryValidate({ id: Number(params.id) })
     const token = error ? null : await tokenService.find(user, data.id)
 
     if (token && (await tokenService.revoke(user, token.id))) {
+      await audit.record({ event: 'token.revoked', ...byUser(user, request), ...aboutToken(token) })
       session.flash('success', `Token “${token.name}” revoked. Requests using it are now refused.`)
     } else {
       session.flash('error', 'That token does not exist or was already revoked.')
@@ -58,6 +70,11 @@ export default class TokensController {
   async destroyAll({ auth, request, response, session }: HttpContext) {
     await request.validateUsing(revokeAllTokensValidator)
     const count = await tokenService.revokeAll(auth.getUserOrFail())
+    await audit.record({
+      event: 'token.revoked',
+      ...byUser(auth.getUserOrFail(), request),
+      data: { all: true, count },
+    })
     session.flash('success', `${count} ${count === 1 ? 'token' : 'tokens'} revoked.`)
     return response.redirect().toPath('/tokens')
   }

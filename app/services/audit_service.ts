@@ -90,6 +90,17 @@ export function byStaff(staff: { id: number }, request?: RequestLike | null) {
   return { actor: { type: 'staff', id: staff.id } as AuditActor, ...fromRequest(request) }
 }
 
+/** The token an event is about: its id, and what tells it apart once it is gone (never its key). */
+export function aboutToken(
+  token: { id: number; name: string | null; hint: string | null; source?: string | null },
+  extra: Record<string, unknown> = {}
+) {
+  return {
+    tokenId: token.id,
+    data: { name: token.name, hint: token.hint, source: token.source ?? undefined, ...extra },
+  }
+}
+
 /** An operator at the command line. */
 export const CLI_ACTOR: AuditActor = { type: 'cli' }
 
@@ -132,6 +143,11 @@ export class AuditService {
     } catch (error) {
       this.reportFailure('token.expired_refused', error)
     }
+  }
+
+  /** Forgets which expired refusals this process recorded (tests). */
+  reset() {
+    this.expiredRecorded.clear()
   }
 
   /** A user's events, newest first, one page at a time. */

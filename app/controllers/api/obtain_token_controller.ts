@@ -2,6 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import { type errors as vineErrors } from '@vinejs/vine'
 import loginThrottle from '#services/login_throttle'
 import tokenService from '#services/token_service'
+import audit, { aboutToken, byUser } from '#services/audit_service'
 import { drfMessages, obtainTokenValidator } from '#validators/auth'
 import { FieldErrorsException } from '#exceptions/api_exceptions'
 
@@ -25,11 +26,17 @@ export default class ObtainTokenController {
     const user = await loginThrottle.attempt(
       credentials.username,
       credentials.password,
-      request.ip()
+      request.ip(),
+      request.header('user-agent')
     )
     if (!user) throw new FieldErrorsException({ non_field_errors: [CREDENTIALS_ERROR] })
 
-    const { value } = await tokenService.getOrCreate(user)
+    const { value, token, created } = await tokenService.getOrCreate(user)
+    await audit.record({
+      event: 'token.obtained',
+      ...byUser(user, request),
+      ...aboutToken(token, { created }),
+    })
     return { token: value }
   }
 
