@@ -20,6 +20,7 @@ const HomeController = () => import('#controllers/home_controller')
 const SessionController = () => import('#controllers/session_controller')
 const DashboardController = () => import('#controllers/dashboard_controller')
 const WebTokensController = () => import('#controllers/tokens_controller')
+const EventsController = () => import('#controllers/api/events_controller')
 
 /*
 | Probes for load balancers and operators.
@@ -70,6 +71,11 @@ router
         router.delete('/tokens/:id', [TokensController, 'destroy']).as('tokens.destroy')
       })
       .use(middleware.ability(['tokens:write']))
+
+    router
+      .get('/events', [EventsController, 'index'])
+      .as('events.index')
+      .use(middleware.ability(['tokens:read']))
   })
   .prefix('/api/v1')
   .as('api.v1')

@@ -1,6 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import tokenService from '#services/token_service'
 import audit, { aboutToken, byUser } from '#services/audit_service'
+import * as presenters from '#services/audit_presenter'
 import {
   createTokenFormValidator,
   revokeAllTokensValidator,
@@ -15,9 +16,10 @@ import {
 export default class TokensController {
   async index({ auth, response, view }: HttpContext) {
     const tokens = await tokenService.list(auth.getUserOrFail())
+    const activity = await audit.recentForUser(auth.getUserOrFail().id, 10)
     // The page may show a key: keep it out of every cache.
     response.header('Cache-Control', 'no-store')
-    return view.render('pages/tokens', { tokens })
+    return view.render('pages/tokens', { tokens, activity, ...presenters })
   }
 
   async mine({ auth, request, response, session }: HttpContext) {
