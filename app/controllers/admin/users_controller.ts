@@ -35,7 +35,7 @@ export default class UsersController {
   }
 
   async store({ auth, request, response, session }: HttpContext) {
-    const staff = auth.getUserOrFail()
+    const staff = auth.use('web').getUserOrFail()
     const input = await request.validateUsing(createUserFormValidator, {
       data: { ...request.all(), email: request.input('email') || undefined },
     })
@@ -84,7 +84,7 @@ export default class UsersController {
   }
 
   async roles({ auth, params, request, response, session }: HttpContext) {
-    const staff = auth.getUserOrFail()
+    const staff = auth.use('web').getUserOrFail()
     const user = await this.findOr404(params.id)
     const roles = await request.validateUsing(rolesValidator)
     try {
@@ -112,7 +112,7 @@ export default class UsersController {
   }
 
   async revokeAll({ auth, params, request, response, session }: HttpContext) {
-    const staff = auth.getUserOrFail()
+    const staff = auth.use('web').getUserOrFail()
     const user = await this.findOr404(params.id)
     await request.validateUsing(revokeAllTokensValidator)
     try {
@@ -136,7 +136,7 @@ export default class UsersController {
 
   /** Revokes one token from the user's page or the tokens list, then goes back there. */
   async revokeToken({ auth, params, request, response, session }: HttpContext) {
-    const staff = auth.getUserOrFail()
+    const staff = auth.use('web').getUserOrFail()
     const [, back] = await returnToValidator.tryValidate(request.only(['returnTo']))
     const [invalid, data] = await tokenIdValidator.tryValidate({ id: Number(params.id) })
     try {
@@ -166,7 +166,7 @@ export default class UsersController {
     { auth, params, request, response, session }: HttpContext,
     active: boolean
   ) {
-    const staff = auth.getUserOrFail()
+    const staff = auth.use('web').getUserOrFail()
     const user = await this.findOr404(params.id)
     try {
       if (await staffService.setActive(staff, user, active)) {
