@@ -46,8 +46,14 @@ const ACTORS: Record<string, string> = {
   system: 'Gatehouse',
 }
 
-/** One line a person can read: what happened, to which token, and who did it. */
-export function describeEvent(event: AuditEvent, { staffView = false } = {}) {
+/**
+ * One line a person can read: what happened, to which token, and who did it.
+ * A person sees "you" / "an administrator"; staff see who (`actors`: id → username).
+ */
+export function describeEvent(
+  event: AuditEvent,
+  { staffView = false, actors = {} as Record<number, string> } = {}
+) {
   const data = event.data ?? {}
   let what = LABELS[event.event] ?? event.event
   if (typeof data.name === 'string') what += ` “${data.name}”`
@@ -57,12 +63,14 @@ export function describeEvent(event: AuditEvent, { staffView = false } = {}) {
   if (event.event === 'user.staff_changed') {
     what += `: ${data.isSuperuser ? 'superuser' : data.isStaff ? 'staff' : 'no staff access'}`
   }
-  const by = staffView
-    ? event.actorType === 'staff' || event.actorType === 'user'
-      ? `${event.actorType} #${event.actorId}`
-      : ACTORS[event.actorType]
-    : ACTORS[event.actorType]
-  return { what, by }
+  return { what, by: staffView ? staffLabel(event, actors) : ACTORS[event.actorType] }
+}
+
+function staffLabel(event: AuditEvent, actors: Record<number, string>) {
+  if (event.actorType === 'user' && event.actorId === event.userId) return 'the user'
+  if (event.actorType !== 'user' && event.actorType !== 'staff') return ACTORS[event.actorType]
+  const name = event.actorId === null ? undefined : actors[event.actorId]
+  return `${event.actorType} ${name ?? `#${event.actorId}`}`
 }
 
 /** A short user agent for tables: the first product token and its platform, at most 60 characters. */

@@ -75,6 +75,14 @@ export class StaffService {
     return User.find(id)
   }
 
+  /** id → username of the given users (who acted, in a list of events). */
+  async usernames(ids: (number | null)[]) {
+    const wanted = [...new Set(ids.filter((id): id is number => id !== null))]
+    if (wanted.length === 0) return {}
+    const users = await User.query().whereIn('id', wanted).select('id', 'username')
+    return Object.fromEntries(users.map((user) => [user.id, user.username]))
+  }
+
   /** Every token of a user, live and expired, newest first. */
   tokensOf(user: User) {
     return tokenService.list(user)

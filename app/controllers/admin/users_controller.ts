@@ -71,8 +71,9 @@ export default class UsersController {
       staffService.tokensOf(user),
       audit.recentForUser(user.id, 50),
     ])
+    const actors = await staffService.usernames(events.map((event) => event.actorId))
     response.header('Cache-Control', 'no-store')
-    return view.render('pages/admin/user', { user, tokens, events, ...presenters })
+    return view.render('pages/admin/user', { user, tokens, events, actors, ...presenters })
   }
 
   async activate(ctx: HttpContext) {

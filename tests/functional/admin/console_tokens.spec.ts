@@ -56,7 +56,7 @@ test.group('Console: a user’s page', (group) => {
     assert.include(html, '<span class="badge badge-expired">Expired</span>')
     assert.include(html, '<td data-label="Source">DRF import</td>')
     assert.include(html, 'Sign-in refused')
-    assert.include(html, 'from 203.0.113.5')
+    assert.include(html, 'by the user · from 203.0.113.5')
   })
 
   test('revoke one token, then all: each recorded with the staff member as actor', async ({
@@ -111,6 +111,9 @@ test.group('Console: a user’s page', (group) => {
       ['token.revoked', 'staff', staff.id, user.id],
       ['token.revoked', 'staff', staff.id, user.id],
     ])
+    const page = await client.get(`/admin/users/${user.id}`).withGuard('web').loginAs(staff)
+    page.assertTextIncludes(`by staff ${staff.username}`)
+    page.assertTextIncludes('All tokens revoked (2)')
     const [first] = await AuditEvent.query().orderBy('id')
     assert.equal(first.tokenId, one.token.id)
     assert.deepEqual(first.data, { name: 'one', hint: one.token.hint })
