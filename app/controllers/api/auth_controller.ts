@@ -28,6 +28,7 @@ export default class AuthController {
       ...aboutToken(issued.token, { created: issued.created }),
     })
     await authService.recordLogin(user)
+    response.header('Cache-Control', 'no-store')
     return { token: serializeToken(issued.token, issued.value), user }
   }
 
@@ -42,6 +43,7 @@ export default class AuthController {
     return response.noContent()
   }
 
+  /** Revokes other tokens too: the route needs tokens:write (see start/routes.ts). */
   async logoutAll({ auth, request, response }: HttpContext) {
     const count = await tokenService.revokeAll(auth.getUserOrFail())
     await audit.record({

@@ -10,7 +10,7 @@ const CREDENTIALS_ERROR = 'Unable to log in with provided credentials.'
 
 /** rest_framework.authtoken.views.obtain_auth_token, answer for answer. */
 export default class ObtainTokenController {
-  async store({ request }: HttpContext) {
+  async store({ request, response }: HttpContext) {
     const data = request.body()
     if (Array.isArray(data)) {
       throw new FieldErrorsException({
@@ -37,6 +37,7 @@ export default class ObtainTokenController {
       ...byUser(user, request),
       ...aboutToken(token, { created }),
     })
+    response.header('Cache-Control', 'no-store')
     return { token: value }
   }
 
