@@ -5,6 +5,7 @@ import gatehouse from '#config/gatehouse'
 import AuditEvent from '#models/audit_event'
 import audit from '#services/audit_service'
 import signInAudit from '#services/sign_in_audit'
+import { LoginThrottle } from '#services/login_throttle'
 import tokenService from '#services/token_service'
 import { truncateEachTest } from '#tests/helpers/database'
 import { expireToken, makeToken, makeUser, PASSWORD } from '#tests/helpers/factories'
@@ -102,6 +103,28 @@ test.group('Audit hooks: sign-in', (group) => {
     assert.lengthOf(throttled, 1)
     assert.equal(throttled[0].userId, user.id)
     assert.deepEqual(throttled[0].data, { scope: 'user' })
+  })
+
+  test('a throttled address is recorded once, with no user', async ({ assert }) => {
+    const throttle = new LoginThrottle({
+      ip: { requests: 1, duration: '1m', blockDuration: '1m' },
+      user: gatehouse.throttle.user,
+    })
+    const ip = '198.51.100.77'
+    await throttle.hit(ip, AGENT)
+    for (let i = 0; i < 3; i++) {
+      await assert.rejects(() => throttle.hit(ip, AGENT), /Request was throttled/)
+    }
+    const recorded = await events()
+    assert.lengthOf(recorded, 1)
+    assert.deepInclude(recorded[0].$attributes, {
+      event: 'sign_in.throttled',
+      actorType: 'system',
+      userId: null,
+      ip,
+      userAgent: AGENT,
+    })
+    assert.deepEqual(recorded[0].data, { scope: 'ip' })
   })
 
   test('the web sign-in records success', async ({ client, assert }) => {
