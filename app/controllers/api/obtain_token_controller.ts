@@ -2,6 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import { type errors as vineErrors } from '@vinejs/vine'
 import loginThrottle from '#services/login_throttle'
 import tokenService from '#services/token_service'
+import { MUST_CHANGE_PASSWORD } from '#services/user_service'
 import audit, { aboutToken, byUser } from '#services/audit_service'
 import { drfMessages, obtainTokenValidator } from '#validators/auth'
 import { FieldErrorsException } from '#exceptions/api_exceptions'
@@ -30,6 +31,9 @@ export default class ObtainTokenController {
       request.header('user-agent')
     )
     if (!user) throw new FieldErrorsException({ non_field_errors: [CREDENTIALS_ERROR] })
+    if (user.passwordMustChange) {
+      throw new FieldErrorsException({ non_field_errors: [MUST_CHANGE_PASSWORD] })
+    }
 
     const { value, token, created } = await tokenService.getOrCreate(user)
     await audit.record({

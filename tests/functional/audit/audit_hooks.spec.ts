@@ -269,6 +269,45 @@ test.group('Audit hooks: tokens on the pages', (group) => {
   })
 })
 
+test.group('Audit hooks: account', (group) => {
+  truncateEachTest(group)
+  group.each.setup(() => signInAudit.reset())
+
+  test('changing my password on /account is recorded, never the password', async ({
+    client,
+    assert,
+  }) => {
+    const user = await makeUser()
+    await tokenService.create(user, { name: 'ci' })
+    const response = await client
+      .post('/account/password')
+      .form({
+        currentPassword: PASSWORD,
+        newPassword: 'a brand new password',
+        newPasswordConfirmation: 'a brand new password',
+        revokeTokens: 'on',
+      })
+      .header('user-agent', AGENT)
+      .withGuard('web')
+      .loginAs(user)
+      .withCsrfToken()
+      .redirects(0)
+    response.assertStatus(302)
+    const recorded = await events()
+    const changed = recorded.find((event) => event.event === 'user.password_changed')!
+    assert.deepInclude(changed.$attributes, {
+      actorType: 'user',
+      actorId: user.id,
+      userId: user.id,
+    })
+    assert.equal(changed.userAgent, AGENT)
+    assert.deepEqual(changed.data, { sessionsEnded: 0, tokensRevoked: 1 })
+    const stored = JSON.stringify(await db.from('audit_events'))
+    assert.notInclude(stored, 'brand new')
+    assert.notInclude(stored, PASSWORD)
+  })
+})
+
 test.group('Audit hooks: commands', (group) => {
   truncateEachTest(group)
 
@@ -315,6 +354,24 @@ test.group('Audit hooks: commands', (group) => {
       isActive: true,
     })
     assert.notInclude(JSON.stringify(await db.from('audit_events')), PASSWORD)
+  })
+
+  test('user:password records the change, never the password', async ({ assert }) => {
+    const user = await makeUser({ username: 'ada' })
+    const command = await makeCommand('user:password', ['ada', '--password-stdin', '--temporary'])
+    Object.assign(command, {
+      stdin: Object.assign(Readable.from([Buffer.from('a brand new password')]), { isTTY: false }),
+    })
+    await command.exec()
+    command.assertSucceeded()
+    const [changed] = await events()
+    assert.deepInclude(changed.$attributes, {
+      event: 'user.password_changed',
+      actorType: 'cli',
+      userId: user.id,
+    })
+    assert.deepEqual(changed.data, { temporary: true, sessionsEnded: 0, tokensRevoked: 0 })
+    assert.notInclude(JSON.stringify(await db.from('audit_events')), 'brand new')
   })
 
   test('drf:import records the run with counts only', async ({ assert }) => {
