@@ -74,7 +74,7 @@ export class SignInAudit {
   private findByUid(uid: string) {
     const value = uid.trim()
     if (value === '' || value.length > 254) return null
-    return User.query().where('username', value).orWhere('email', value).first()
+    return User.query().where('username', value).orWhere('email', value.toLowerCase()).first()
   }
 }
 

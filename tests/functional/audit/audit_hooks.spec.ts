@@ -70,6 +70,17 @@ test.group('Audit hooks: sign-in', (group) => {
     assert.notInclude(JSON.stringify(await db.from('audit_events')), 'wrong password')
   })
 
+  test('a failure through the email address, in any case, is the user’s', async ({
+    client,
+    assert,
+  }) => {
+    const user = await makeUser({ username: 'ada', email: 'ada@example.com' })
+    await client.post('/api/v1/auth/login').json({ username: 'ADA@Example.com', password: 'nope' })
+    const [failed] = await events()
+    assert.equal(failed.event, 'sign_in.failed')
+    assert.equal(failed.userId, user.id)
+  })
+
   test('guesses at unknown usernames record nothing', async ({ client, assert }) => {
     await client.post('/api/v1/auth/login').json({ username: 'nobody', password: PASSWORD })
     await client.post('/api-token-auth/').json({ username: 'ghost', password: PASSWORD })
