@@ -7,6 +7,7 @@ import audit from '#services/audit_service'
 import signInAudit from '#services/sign_in_audit'
 import { LoginThrottle } from '#services/login_throttle'
 import tokenService from '#services/token_service'
+import deviceService from '#services/device_authorization_service'
 import { truncateEachTest } from '#tests/helpers/database'
 import { expireToken, makeToken, makeUser, PASSWORD } from '#tests/helpers/factories'
 import { makeCommand, runCommand } from '#tests/helpers/commands'
@@ -316,6 +317,37 @@ test.group('Audit hooks: account', (group) => {
     const stored = JSON.stringify(await db.from('audit_events'))
     assert.notInclude(stored, 'brand new')
     assert.notInclude(stored, PASSWORD)
+  })
+})
+
+test.group('Audit hooks: device sign-in', (group) => {
+  truncateEachTest(group)
+
+  test('the token a device sign-in issues is recorded, from the tool’s request', async ({
+    client,
+    assert,
+  }) => {
+    const user = await makeUser()
+    const started = await deviceService.start({ name: 'cli laptop' })
+    const lookup = await deviceService.lookup(started.userCode, user, '127.0.0.1')
+    assert.isTrue(lookup.ok)
+    if (lookup.ok) await deviceService.decide(lookup.request, user, true)
+
+    const response = await client
+      .post('/api/v1/device/token')
+      .header('user-agent', AGENT)
+      .json({ device_code: started.deviceCode })
+    response.assertStatus(200)
+    const [created] = await events()
+    assert.deepInclude(created.$attributes, {
+      event: 'token.created',
+      actorType: 'user',
+      userId: user.id,
+      tokenId: response.body().token.id,
+      userAgent: AGENT,
+    })
+    assert.equal(created.data.via, 'device')
+    assert.notInclude(JSON.stringify(await db.from('audit_events')), started.deviceCode)
   })
 })
 
