@@ -76,7 +76,10 @@ function staffLabel(event: AuditEvent, actors: Record<number, string>) {
 /** A short user agent for tables: the first product token and its platform, at most 60 characters. */
 export function shortAgent(agent: string | null | undefined): string | null {
   if (!agent) return null
-  const browser = agent.match(/(Firefox|Edg|OPR|Chrome|Safari)\/[\d.]+/)?.[0]
+  // Most specific first: Edge and Opera also say Chrome and Safari.
+  const browser = ['Edg', 'OPR', 'Firefox', 'Chrome', 'Safari']
+    .map((name) => agent.match(new RegExp(`${name}/[\\d.]+`))?.[0])
+    .find(Boolean)
   const platform = agent.match(/Windows|Mac OS X|Android|iPhone|iPad|Linux/)?.[0]
   const short = browser
     ? `${browser.replace('Edg/', 'Edge/')}${platform ? ` on ${platform}` : ''}`
