@@ -73,7 +73,7 @@ function staffLabel(event: AuditEvent, actors: Record<number, string>) {
   return `${event.actorType} ${name ?? `#${event.actorId}`}`
 }
 
-/** A short user agent for tables: the first product token and its platform, at most 60 characters. */
+/** A short user agent for tables: the browser and its platform, at most 60 characters. */
 export function shortAgent(agent: string | null | undefined): string | null {
   if (!agent) return null
   // Most specific first: Edge and Opera also say Chrome and Safari.
