@@ -41,7 +41,8 @@ new Ignitor(APP_ROOT, { importer: IMPORTER })
       await import('#start/env')
     })
     app.booted(async () => {
-      shutdown = (await import('#services/graceful_shutdown')).default
+      const { default: gracefulShutdown } = await import('#services/graceful_shutdown')
+      shutdown = gracefulShutdown
     })
 
     const stop = async (signal: NodeJS.Signals) => {
