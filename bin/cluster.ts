@@ -68,8 +68,12 @@ cluster.on('listening', (worker, address) => {
   clearTimeout(state.startTimer)
   state.listeningAt = Date.now()
   startFailuresInARow = 0
+  if (everyoneListening) {
+    log(`worker ${worker.process.pid} listening (a replacement)`)
+    return
+  }
   const listening = [...workers.values()].filter((one) => one.listeningAt).length
-  if (!everyoneListening && listening === WORKERS) {
+  if (listening === WORKERS) {
     everyoneListening = true
     log(`${WORKERS} workers listening on ${address.address}:${address.port}`)
   }

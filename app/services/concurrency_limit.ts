@@ -24,6 +24,11 @@ export class ConcurrencyLimit {
     options.signal?.addEventListener('abort', () => this.#refuseWaiting(), { once: true })
   }
 
+  /** Most tasks that may wait for a slot. */
+  get maxWaiting() {
+    return this.options.maxWaiting ?? Infinity
+  }
+
   /** Tasks waiting for a slot. */
   get waiting() {
     return this.#waiting.length

@@ -91,6 +91,18 @@ export class AppProcess {
 
   /** Starts a server and resolves once it serves; throws (with its output) if it exits or hangs. */
   static async start(options: AppProcessOptions = {}): Promise<AppProcess> {
+    const app = await AppProcess.launch(options)
+    try {
+      await app.#waitUntilReady(options.startTimeoutMs ?? 60_000, options.readyOutput)
+    } catch (error) {
+      await app.kill()
+      throw error
+    }
+    return app
+  }
+
+  /** Starts a server without waiting for it to serve (e.g. to see it fail). */
+  static async launch(options: AppProcessOptions = {}): Promise<AppProcess> {
     const port = options.port ?? (await freePort())
     const script = options.script ?? 'bin/server.ts'
     const args = script.endsWith('.ts') ? ['--import=@poppinss/ts-exec', script] : [script]
@@ -109,18 +121,11 @@ export class AppProcess {
         PORT: String(port),
       },
     })
-    const app = new AppProcess(child, port, options.detached ?? false)
     if (options.echo) {
       child.stdout!.on('data', (chunk) => process.stderr.write(chunk))
       child.stderr!.on('data', (chunk) => process.stderr.write(chunk))
     }
-    try {
-      await app.#waitUntilReady(options.startTimeoutMs ?? 60_000, options.readyOutput)
-    } catch (error) {
-      await app.kill()
-      throw error
-    }
-    return app
+    return new AppProcess(child, port, options.detached ?? false)
   }
 
   get url() {
