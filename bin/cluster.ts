@@ -44,6 +44,7 @@ interface WorkerState {
 const workers = new Map<Worker, WorkerState>()
 const restarts = new Set<NodeJS.Timeout>()
 let stopping = false
+let interrupts = 0
 let everyoneListening = false
 let failuresInARow = 0
 let startFailuresInARow = 0
@@ -119,12 +120,12 @@ cluster.on('exit', (worker, code, signal) => {
 })
 
 function stop(signal: string) {
-  if (stopping) {
-    if (signal !== 'SIGINT') return
-    log(`${signal} again: killing ${workers.size} worker(s)`)
+  if (signal === 'SIGINT' && ++interrupts === 2) {
+    log(`SIGINT again: killing ${workers.size} worker(s)`)
     for (const worker of workers.keys()) worker.process.kill('SIGKILL')
     process.exit(130)
   }
+  if (stopping) return
   stopping = true
   for (const timer of restarts) clearTimeout(timer)
   restarts.clear()

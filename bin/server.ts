@@ -12,8 +12,8 @@
 | requests already received answered with `Connection: close`, /health 503,
 | sign-ins waiting for a hash slot refused with 503; then the database and
 | Redis close and the process exits 0. At SHUTDOWN_TIMEOUT whatever is still
-| open is cut: one error line with the count, exit 1. A second SIGINT during
-| the drain exits at once (130). See docs/operations.md.
+| open is cut: one error line with the count, exit 1. A second SIGINT (not a
+| SIGINT after a SIGTERM) during the drain exits at once (130). See docs/operations.md.
 |
 */
 
@@ -34,6 +34,7 @@ const IMPORTER = (filePath: string) => {
 
 let shutdown: GracefulShutdown | undefined
 let stopping = false
+let interrupts = 0
 
 new Ignitor(APP_ROOT, { importer: IMPORTER })
   .tap((app) => {
@@ -46,13 +47,15 @@ new Ignitor(APP_ROOT, { importer: IMPORTER })
     })
 
     const stop = async (signal: NodeJS.Signals) => {
-      if (stopping) {
-        if (signal !== 'SIGINT') return
+      // Only a second SIGINT stops at once: in a cluster, a worker may see the
+      // primary's SIGTERM before the SIGINT of the same Ctrl-C.
+      if (signal === 'SIGINT' && ++interrupts === 2) {
         console.error(
-          `${signal} again: stopping at once, cutting ${shutdown?.inFlight ?? 0} request(s)`
+          `SIGINT again: stopping at once, cutting ${shutdown?.inFlight ?? 0} request(s)`
         )
         process.exit(130)
       }
+      if (stopping) return
       stopping = true
       // Not serving yet: nothing to drain.
       if (!shutdown || app.getState() !== 'ready') process.exit(0)

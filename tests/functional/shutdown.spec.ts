@@ -358,6 +358,26 @@ test.group('Graceful shutdown: one process', (group) => {
       await server.kill()
     }
   })
+
+  test('a SIGINT after SIGTERM (as a worker may see a Ctrl-C) does not cut the drain', async ({
+    assert,
+  }) => {
+    const server = await AppProcess.start({ env: serverEnv() })
+    try {
+      const pending = await Connection.halfSignIn(server.port)
+      const idle = await Connection.idle(server.port)
+
+      server.signal('SIGTERM')
+      await idle.closed
+      server.signal('SIGINT')
+      // Still draining: the request in progress gets its answer.
+      const reply = await pending.finishSignIn()
+      assert.include([400, 503], reply?.status ?? 0, server.output)
+      assert.deepEqual(await server.exited, { code: 0, signal: null }, server.output)
+    } finally {
+      await server.kill()
+    }
+  })
 })
 
 test.group('Graceful shutdown: cluster (bin/cluster.ts, two workers)', (group) => {
@@ -417,7 +437,7 @@ test.group('Graceful shutdown: cluster (bin/cluster.ts, two workers)', (group) =
       await Promise.all(idle.map((connection) => connection.closed))
       for (const connection of pending) {
         const reply = await connection.finishSignIn()
-        assert.include([400, 503], reply?.status ?? 0)
+        assert.include([400, 503], reply?.status ?? 0, server.output)
         assert.equal(reply?.headers.connection, 'close')
       }
 
