@@ -1,7 +1,10 @@
 import { test } from '@japa/runner'
+import hash from '@adonisjs/core/services/hash'
+import User from '#models/user'
 import authService from '#services/auth_service'
 import { truncateEachTest } from '#tests/helpers/database'
 import { makeToken, makeUser, PASSWORD } from '#tests/helpers/factories'
+import { makePageUser, PASSWORD as PAGE_PASSWORD } from './pages/pages_helpers.js'
 
 /**
  * Takes every hash slot and every queue place of this (the test server's)
@@ -61,6 +64,38 @@ test.group('Password-hash queue: bounded, 503 when full', (group) => {
     } finally {
       await release()
     }
+  })
+
+  test('changing my password while the queue is full changes nothing and says so', async ({
+    client,
+    assert,
+  }) => {
+    const user = await makePageUser()
+    const release = fillHashQueue()
+    let response
+    try {
+      response = await client
+        .post('/account/password')
+        .form({
+          currentPassword: PAGE_PASSWORD,
+          newPassword: 'a brand new passphrase',
+          newPasswordConfirmation: 'a brand new passphrase',
+        })
+        .withGuard('web')
+        .loginAs(user)
+        .withCsrfToken()
+        .redirects(0)
+    } finally {
+      await release()
+    }
+    response.assertHeader('location', '/account')
+    const errors = response.flashMessages().errorsBag as Record<string, string>
+    assert.equal(
+      errors.E_TOO_MANY_REQUESTS,
+      'Too many sign-in attempts are being checked right now. Try again in a few seconds.'
+    )
+    const fresh = await User.findOrFail(user.id)
+    assert.isTrue(await hash.verify(fresh.password, PAGE_PASSWORD))
   })
 
   test('authenticated requests are served while the queue is full', async ({ client }) => {
