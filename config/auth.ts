@@ -23,12 +23,16 @@ const authConfig = defineConfig({
     api: tokenGuard(async () => {
       const { default: authenticator } = await import('#services/token_authenticator')
       const { default: tokenService } = await import('#services/token_service')
+      const { default: audit } = await import('#services/audit_service')
       return {
         authenticator,
         issue: async (user) => {
           const issued = await tokenService.create(user, { name: 'test-client' })
           return new Secret(issued.value)
         },
+        // Recorded once per token, not per retry (AuditService.expiredRefused).
+        expiredRefused: (tokenId, userId, request) =>
+          audit.expiredRefused(tokenId, userId, request),
       }
     }),
     web: recordedSessionGuard({

@@ -183,7 +183,7 @@ let server: ChildProcess | undefined
 
 /** The app (or, with `cluster`, the production cluster); request logs go where a service's would, not to this terminal. */
 async function startServer(extraEnv: Record<string, string> = {}, cluster = false) {
-  server = spawn(NODE, [cluster ? 'scripts/cluster.js' : 'bin/server.js'], {
+  server = spawn(NODE, [cluster ? 'bin/cluster.js' : 'bin/server.js'], {
     cwd: BUILD,
     env: { ...cleanEnv(), ...ENV(), ...extraEnv },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -37,6 +37,8 @@ export interface TokenGuardServices {
     authenticate(key: Secret<string>, client?: ClientInfo): Promise<AuthenticationResult>
   }
   issue(user: User): Promise<Secret<string>>
+  /** An expired key was presented (recorded once per token by the audit log). */
+  expiredRefused?(tokenId: number, userId: number, request: HttpContext['request']): Promise<void>
 }
 
 /**
@@ -87,7 +89,12 @@ export class TokenGuard implements GuardContract<User> {
       ip: request.ip(),
       agent: request.header('user-agent'),
     }))
-    if (!result.ok) throw this.#fail(TokenAuthenticationException.because(MESSAGES[result.reason]))
+    if (result.ok === false) {
+      if (result.reason === 'expired') {
+        await this.services.expiredRefused?.(result.tokenId, result.userId, request)
+      }
+      throw this.#fail(TokenAuthenticationException.because(MESSAGES[result.reason]))
+    }
 
     this.user = result.user
     this.isAuthenticated = true

@@ -15,7 +15,8 @@ import {
 
 export type AuthenticationResult =
   | { ok: true; user: User; token: AccessToken }
-  | { ok: false; reason: 'invalid' | 'expired' | 'inactive' }
+  | { ok: false; reason: 'invalid' | 'inactive' }
+  | { ok: false; reason: 'expired'; tokenId: number; userId: number }
 
 /** Where a request came from; read only when last_used_at is written. */
 export type ClientInfo = () => { ip?: string; agent?: string }
@@ -109,7 +110,9 @@ export class TokenAuthenticator {
     }
 
     const now = Settings.now()
-    if (row.expiresAt !== null && row.expiresAt <= now) return { ok: false, reason: 'expired' }
+    if (row.expiresAt !== null && row.expiresAt <= now) {
+      return { ok: false, reason: 'expired', tokenId: row.t_id, userId: row.id }
+    }
     if (!row.isActive) return { ok: false, reason: 'inactive' }
 
     if (row.lastUsedAt === null || now - row.lastUsedAt >= this.#resolutionMs) {

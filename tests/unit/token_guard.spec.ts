@@ -18,7 +18,11 @@ function guardFor(authorization: string | undefined, result: AuthenticationResul
   request.request.headers['user-agent'] = 'unit-test'
   const ctx = new HttpContextFactory().merge({ request }).create()
   const emitter = new EmitterFactory().create(app)
-  const seen: { key?: unknown; client?: ReturnType<ClientInfo> } = {}
+  const seen: {
+    key?: unknown
+    client?: ReturnType<ClientInfo>
+    expired?: [number, number]
+  } = {}
   const services: TokenGuardServices = {
     authenticator: {
       async authenticate(key, client) {
@@ -28,6 +32,9 @@ function guardFor(authorization: string | undefined, result: AuthenticationResul
       },
     },
     issue: async () => new Secret(KEY),
+    expiredRefused: async (tokenId, userId) => {
+      seen.expired = [tokenId, userId]
+    },
   }
   const events: Array<[keyof TokenGuardEvents, any]> = []
   for (const name of [
@@ -72,11 +79,17 @@ test.group('TokenGuard', () => {
   })
 
   test('a refused key fails with DRF detail and emits failed', async ({ assert }) => {
-    const { guard, events } = guardFor(`Bearer ${KEY}`, { ok: false, reason: 'expired' })
+    const { guard, events, seen } = guardFor(`Bearer ${KEY}`, {
+      ok: false,
+      reason: 'expired',
+      tokenId: 3,
+      userId: 7,
+    })
     const error = await guard.authenticate().catch((e) => e)
     assert.instanceOf(error, TokenAuthenticationException)
     assert.equal(error.message, 'Token has expired.')
     assert.strictEqual(guard.failure, error)
+    assert.deepEqual(seen.expired, [3, 7], 'an expired key is reported (audit log)')
     assert.isFalse(await guard.check())
     await new Promise((resolve) => setImmediate(resolve))
     assert.deepEqual(
