@@ -51,6 +51,8 @@ export interface DrfImportSummary {
   weakFormats: string[]
   /** Formats seen that this installation cannot verify: those users cannot sign in. */
   unverifiableFormats: string[]
+  /** Decisions taken in Gatehouse that the import kept: reason → how many, a few usernames. */
+  leftAlone: Record<string, { count: number; examples: string[] }>
 }
 
 interface SourceUser {
@@ -79,6 +81,7 @@ interface TargetUser {
   is_active: unknown
   is_staff: unknown
   is_superuser: unknown
+  is_active_set_here: unknown
   last_login_at: unknown
   created_at: unknown
 }
@@ -98,16 +101,28 @@ const MAX_BATCH = 2000
 const EXAMPLES = 5
 /** auth_access_tokens.source of imported keys */
 const SOURCE = 'drf'
+/** Hash of every key ever imported, kept after its token row is gone. */
+const LEDGER = 'drf_imported_keys'
+const LEFT_ALONE = {
+  revoked: 'key revoked in Gatehouse: not brought back',
+  removed: 'key removed by an earlier import (gone from the source): not brought back',
+  deactivated: 'deactivated in Gatehouse: is_active kept',
+  activated: 'activated in Gatehouse: is_active kept',
+}
 
 function tally(): Tally {
   return { seen: 0, imported: 0, updated: 0, unchanged: 0, skipped: 0, skippedReasons: {} }
 }
 
-function skip(into: Tally, reason: string, example: string) {
-  into.skipped++
-  const entry = (into.skippedReasons[reason] ??= { count: 0, examples: [] })
+function note(into: Tally['skippedReasons'], reason: string, example: string) {
+  const entry = (into[reason] ??= { count: 0, examples: [] })
   entry.count++
   if (entry.examples.length < EXAMPLES) entry.examples.push(example)
+}
+
+function skip(into: Tally, reason: string, example: string) {
+  into.skipped++
+  note(into.skippedReasons, reason, example)
 }
 
 function bool(value: unknown): boolean {
@@ -168,11 +183,14 @@ export class DrfImportService {
       passwordFormats: {},
       weakFormats: [],
       unverifiableFormats: [],
+      leftAlone: {},
     }
 
     const target = db.connection().schema
     const migrated =
-      (await target.hasTable('users')) && (await target.hasColumn(AccessToken.table, 'source'))
+      (await target.hasTable('users')) &&
+      (await target.hasColumn(AccessToken.table, 'source')) &&
+      (await target.hasTable(LEDGER))
     if (!migrated) {
       throw new DrfImportError(
         "Gatehouse's database is not migrated: run `node ace migration:run` first."
@@ -390,7 +408,7 @@ export class DrfImportService {
         continue
       }
       accepted.set(user.id, { username, targetId: current.id })
-      const changes = this.changes(current, row, format)
+      const changes = this.changes(current, row, format, summary)
       if (Object.keys(changes).length === 0) {
         summary.users.unchanged++
       } else {
@@ -439,7 +457,8 @@ export class DrfImportService {
   private changes(
     current: TargetUser,
     row: UserRow,
-    format: (v: DateTime | null) => string | null
+    format: (v: DateTime | null) => string | null,
+    summary: DrfImportSummary
   ) {
     const changes: Partial<UserRow> = {}
     if ((current.email ?? null) !== row.email) changes.email = row.email
@@ -450,6 +469,12 @@ export class DrfImportService {
     }
     for (const flag of ['is_active', 'is_staff', 'is_superuser'] as const) {
       if (bool(current[flag]) !== row[flag]) changes[flag] = row[flag]
+    }
+    // An activation or deactivation done in Gatehouse outlives re-imports.
+    if (changes.is_active !== undefined && bool(current.is_active_set_here)) {
+      delete changes.is_active
+      const reason = row.is_active ? LEFT_ALONE.deactivated : LEFT_ALONE.activated
+      note(summary.leftAlone, reason, current.username)
     }
     const currentCreated = format(parseDate(current.created_at, 'local'))
     if (currentCreated !== row.created_at) changes.created_at = row.created_at
@@ -489,6 +514,18 @@ export class DrfImportService {
       .filter((id): id is number => id !== null)
     const keep = new Set(valid.map((token) => token.hash))
 
+    // Imported once and no longer here: revoked in Gatehouse (by any path) or removed by an import.
+    const gone = new Map<string, boolean>()
+    for (const row of await db
+      .from(LEDGER)
+      .whereIn(
+        'hash',
+        valid.map((token) => token.hash)
+      )
+      .select('hash', 'removed_by_import')) {
+      gone.set(row.hash, bool(row.removed_by_import))
+    }
+
     const known = new Map<string, { id: number; tokenable_id: number }>()
     for (const row of await db
       .from(AccessToken.table)
@@ -509,6 +546,7 @@ export class DrfImportService {
             .select('id', 'hash')) as { id: number; hash: string }[]
         ).filter((row) => !keep.has(row.hash))
       : []
+    const staleHashes = stale.map((row) => row.hash)
     const staleIds = new Set(stale.map((row) => row.id))
     // Users whose get-or-create slot (type, name) is already taken by another live key.
     const slotTaken = new Set<number>()
@@ -529,7 +567,10 @@ export class DrfImportService {
     for (const token of valid) {
       const owner = accepted.get(token.user_id)!
       const found = known.get(token.hash)
-      if (!found) {
+      if (!found && gone.has(token.hash)) {
+        const reason = gone.get(token.hash) ? LEFT_ALONE.removed : LEFT_ALONE.revoked
+        note(summary.leftAlone, reason, owner.username)
+      } else if (!found) {
         const retrievable = owner.targetId === null || !slotTaken.has(owner.targetId)
         if (!retrievable) summary.tokens.withoutGetOrCreate++
         inserts.push({ ...token, retrievable })
@@ -542,7 +583,7 @@ export class DrfImportService {
       }
     }
     summary.tokens.revoked += stale.length
-    return { inserts, moves, staleIds: [...staleIds] }
+    return { inserts, moves, staleIds: [...staleIds], staleHashes }
   }
 
   private async applyTokens(
@@ -556,6 +597,14 @@ export class DrfImportService {
       value ? value.setZone('local').toFormat(trx.dialect.dateTimeFormat) : null
     if (work.staleIds.length) {
       await trx.from(AccessToken.table).whereIn('id', work.staleIds).delete()
+      await trx
+        .knexQuery()
+        .table(LEDGER)
+        .insert(
+          work.staleHashes.map((hash) => ({ hash, removed_by_import: true, created_at: now }))
+        )
+        .onConflict('hash')
+        .merge(['removed_by_import'])
     }
     for (const move of work.moves) {
       await trx
@@ -564,6 +613,18 @@ export class DrfImportService {
         .update({ tokenable_id: accepted.get(move.userId)!.targetId, updated_at: now })
     }
     if (work.inserts.length === 0) return
+    await trx
+      .knexQuery()
+      .table(LEDGER)
+      .insert(
+        work.inserts.map((token) => ({
+          hash: token.hash,
+          removed_by_import: false,
+          created_at: now,
+        }))
+      )
+      .onConflict('hash')
+      .ignore()
     await trx.table(AccessToken.table).multiInsert(
       work.inserts.map((token) => ({
         tokenable_id: accepted.get(token.user_id)!.targetId,

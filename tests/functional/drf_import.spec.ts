@@ -7,6 +7,7 @@ import testUtils from '@adonisjs/core/services/test_utils'
 import User from '#models/user'
 import tokenService from '#services/token_service'
 import drfImportService from '#services/drf_import_service'
+import userService from '#services/user_service'
 import { loadBcrypt } from '#services/django_hasher'
 import { hashKey } from '#services/token_key'
 import { truncateEachTest } from '#tests/helpers/database'
@@ -215,6 +216,58 @@ test.group('drf:import | SQLite source', (group) => {
     assert.isTrue(carol.isStaff)
     assert.equal(carol.email, 'carol@example.com')
     assert.isNull(await db.from('auth_access_tokens').where('id', extra.token.id).first())
+  })
+
+  test('a re-run does not undo a revocation or a deactivation done in Gatehouse', async ({
+    client,
+    assert,
+  }) => {
+    const alice = await manifestUser('manifest.json', 'alice')
+    const carol = await manifestUser('manifest.json', 'carol')
+    await drfImportService.run(sqliteFixture())
+
+    // Revoked through the API with the key itself; carol deactivated as user:deactivate does.
+    const list = await client.get(urls.index).header('Authorization', `Token ${alice.token}`)
+    const [token] = list.body().tokens
+    const revoke = await client
+      .delete(`${urls.index}/${token.id}`)
+      .header('Authorization', `Token ${alice.token}`)
+    revoke.assertStatus(204)
+    await userService.setActive(await User.findByOrFail('username', 'carol'), false)
+
+    const summary = await drfImportService.run(sqliteFixture())
+    const key = await client.get(urls.protected).header('Authorization', `Token ${alice.token}`)
+    key.assertStatus(401)
+    const carolKey = await client
+      .get(urls.protected)
+      .header('Authorization', `Token ${carol.token}`)
+    carolKey.assertStatus(401)
+    assert.isFalse((await User.findByOrFail('username', 'carol')).isActive)
+    assert.deepEqual(summary.leftAlone, {
+      'key revoked in Gatehouse: not brought back': { count: 1, examples: ['alice'] },
+      'deactivated in Gatehouse: is_active kept': { count: 1, examples: ['carol'] },
+    })
+    assert.equal(summary.tokens.imported, 0)
+
+    // Still true on the run after, and for keys revoked by the CLI or by pruning too.
+    const again = await drfImportService.run(sqliteFixture())
+    assert.equal(again.tokens.imported, 0)
+    assert.isFalse((await User.findByOrFail('username', 'carol')).isActive)
+    // Activated here again: Gatehouse's choice still wins over Django's.
+    await userService.setActive(await User.findByOrFail('username', 'carol'), true)
+    await drfImportService.run(sqliteFixture())
+    assert.isTrue((await User.findByOrFail('username', 'carol')).isActive)
+  })
+
+  test('a key deleted by any path (here: SQL, as token:prune does) is never re-imported', async ({
+    client,
+  }) => {
+    const dave = (await manifest('manifest.json')).find((user) => user.token && user.is_active)!
+    await drfImportService.run(sqliteFixture())
+    await db.from('auth_access_tokens').where('hash', hashKey(dave.token!)).delete()
+    await drfImportService.run(sqliteFixture(), { batchSize: 1 })
+    const response = await client.get(urls.protected).header('Authorization', `Token ${dave.token}`)
+    response.assertStatus(401)
   })
 
   test('a dry run reports and writes nothing', async ({ assert }) => {
