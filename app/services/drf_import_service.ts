@@ -10,6 +10,7 @@ import { DjangoHasher, identifyDjangoHash, isWeakDjangoAlgorithm } from '#servic
 import { hashKey, isDrfKey } from '#services/token_key'
 import tokenCache from '#services/token_cache'
 import { ENCRYPTION_PURPOSE } from '#services/token_service'
+import { USERNAME_RULE, isValidUsername } from '#validators/user'
 
 /** A bad source or option: the message is safe to print as is (no secrets). */
 export class DrfImportError extends Error {}
@@ -209,6 +210,7 @@ export class DrfImportService {
       )
       const total = Number(counted?.total ?? 0)
       const claimedEmails = new Map<string, string>()
+      const claimedNames = new Map<string, string>()
       let afterId = 0
       let done = 0
       options.onProgress?.(0, total)
@@ -253,7 +255,8 @@ export class DrfImportService {
           tokenName,
           options,
           summary,
-          claimedEmails
+          claimedEmails,
+          claimedNames
         )
         done += users.length
         options.onProgress?.(done, total)
@@ -342,7 +345,9 @@ export class DrfImportService {
     tokenName: string,
     options: DrfImportOptions,
     summary: DrfImportSummary,
-    claimedEmails: Map<string, string>
+    /** lower-cased email → username, and lower-cased username → username, of this run */
+    claimedEmails: Map<string, string>,
+    claimedNames: Map<string, string>
   ) {
     const dialect = db.connection().dialect
     const format = (value: DateTime | null) =>
@@ -360,9 +365,23 @@ export class DrfImportService {
       existing.set(row.username, row)
     }
     const emails = users.map((user) => this.normalizeEmail(user.email)).filter(Boolean) as string[]
+    const lowerNames = users.map((user) => String(user.username ?? '').toLowerCase())
+    // Sign-in names already taken here: emails, and usernames an email could collide with.
     const emailOwners = new Map<string, string>()
-    for (const row of await db.from('users').whereIn('email', emails).select('username', 'email')) {
+    for (const row of await db
+      .from('users')
+      .whereIn('email', [...emails, ...lowerNames])
+      .select('username', 'email')) {
       emailOwners.set(row.email, row.username)
+    }
+    const nameOwners = new Map<string, string>()
+    if (emails.length) {
+      for (const row of await db
+        .from('users')
+        .whereRaw(`lower(username) in (${emails.map(() => '?').join(', ')})`, emails)
+        .select('username')) {
+        nameOwners.set(row.username.toLowerCase(), row.username)
+      }
     }
 
     const inserts: UserRow[] = []
@@ -373,8 +392,13 @@ export class DrfImportService {
     for (const user of users) {
       summary.users.seen++
       const username = String(user.username ?? '')
-      if (username.trim() === '' || username.length > 150) {
-        skip(summary.users, 'username is empty or longer than 150 characters', `#${user.id}`)
+      if (!isValidUsername(username)) {
+        // By id: the name itself may hold terminal escapes.
+        skip(
+          summary.users,
+          `username breaks the rules of user:create (${USERNAME_RULE})`,
+          `#${user.id}`
+        )
         continue
       }
       const email = this.normalizeEmail(user.email)
@@ -383,7 +407,20 @@ export class DrfImportService {
         skip(summary.users, 'email already belongs to another user', username)
         continue
       }
+      // One sign-in name, one account: see UserService.assertNoCrossMatch.
+      const lower = username.toLowerCase()
+      const emailOf = claimedEmails.get(lower) ?? emailOwners.get(lower)
+      if (emailOf !== undefined && emailOf !== username) {
+        skip(summary.users, 'username is the email of another user', username)
+        continue
+      }
+      const nameOf = email ? (claimedNames.get(email) ?? nameOwners.get(email)) : undefined
+      if (nameOf !== undefined && nameOf !== username) {
+        skip(summary.users, 'email is the username of another user', username)
+        continue
+      }
       if (email) claimedEmails.set(email, username)
+      claimedNames.set(lower, username)
 
       const password = user.password ? String(user.password) : '!'
       const algorithm = identifyDjangoHash(password).algorithm

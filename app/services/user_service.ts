@@ -1,5 +1,6 @@
 import User from '#models/user'
 import gatehouse from '#config/gatehouse'
+import { isValidUsername } from '#validators/user'
 
 export class UserInputError extends Error {}
 
@@ -19,7 +20,7 @@ export class UserService {
   async create(input: NewUser): Promise<User> {
     const username = input.username.trim()
     const email = input.email?.trim().toLowerCase() || null
-    if (!/^[\w.@+-]{1,150}$/.test(username)) {
+    if (!isValidUsername(username)) {
       throw new UserInputError(
         'Username must be 1-150 characters: letters, digits and @ . + - _ only.'
       )
@@ -40,6 +41,7 @@ export class UserService {
     if (email && (await User.findBy('email', email))) {
       throw new UserInputError(`A user with the email "${email}" already exists.`)
     }
+    await this.assertNoCrossMatch(username, email)
     return User.create({
       username,
       email,
@@ -50,8 +52,35 @@ export class UserService {
     })
   }
 
+  /**
+   * A sign-in name (username or email) must lead to one account: refuses a
+   * username that is another user's email and an email that is another
+   * user's username, case-insensitively. exceptId: the user being changed.
+   */
+  async assertNoCrossMatch(username: string, email: string | null, exceptId?: number) {
+    const others = () =>
+      exceptId === undefined ? User.query() : User.query().whereNot('id', exceptId)
+    if (await others().where('email', username.toLowerCase()).first()) {
+      throw new UserInputError('That username is the email address of another user.')
+    }
+    if (email && (await others().whereRaw('lower(username) = ?', [email.toLowerCase()]).first())) {
+      throw new UserInputError('That email address is the username of another user.')
+    }
+  }
+
   findByUsername(username: string) {
     return User.findBy('username', username)
+  }
+
+  /**
+   * The account a sign-in name designates: the exact username first, then the
+   * email (stored lower-cased), so no one can take over another's sign-in name.
+   */
+  async findForSignIn(uid: string): Promise<User | null> {
+    return (
+      (await User.findBy('username', uid)) ??
+      (await User.query().where('email', uid.toLowerCase()).orderBy('id', 'asc').first())
+    )
   }
 
   async setActive(user: User, isActive: boolean) {
