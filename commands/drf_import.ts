@@ -110,6 +110,12 @@ export default class DrfImport extends BaseCommand {
         `Weak password formats imported: ${summary.weakFormats.join(', ')}. They verify and are re-hashed at the next sign-in; consider asking those users to change their password.`
       )
     }
+    if (summary.mustResetPassword.count > 0) {
+      const { count, examples } = summary.mustResetPassword
+      this.logger.warning(
+        `${count} user(s) must have a new password set: their Django hash costs more than the ceiling (passwords.djangoCeiling in config/gatehouse.ts), so it was not imported and they cannot sign in with a password (${names(examples)})`
+      )
+    }
     if (summary.unverifiableFormats.length > 0) {
       this.logger.warning(
         `Password formats this installation cannot verify: ${summary.unverifiableFormats.join(', ')}. Those users cannot sign in with a password (their tokens work) until it is supported; see "Coming from Django REST Framework" in the README.`

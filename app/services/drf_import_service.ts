@@ -6,7 +6,12 @@ import type { QueryClientContract } from '@adonisjs/lucid/types/database'
 import encryption from '@adonisjs/core/services/encryption'
 import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
-import { DjangoHasher, identifyDjangoHash, isWeakDjangoAlgorithm } from '#services/django_hasher'
+import {
+  DjangoHasher,
+  exceedsCostCeiling,
+  identifyDjangoHash,
+  isWeakDjangoAlgorithm,
+} from '#services/django_hasher'
 import { hashKey, isDrfKey } from '#services/token_key'
 import tokenCache from '#services/token_cache'
 import { ENCRYPTION_PURPOSE } from '#services/token_service'
@@ -54,6 +59,8 @@ export interface DrfImportSummary {
   unverifiableFormats: string[]
   /** Decisions taken in Gatehouse that the import kept: reason → how many, a few usernames. */
   leftAlone: Record<string, { count: number; examples: string[] }>
+  /** Users whose hash is above the cost ceiling: imported with an unusable password. */
+  mustResetPassword: { count: number; examples: string[] }
 }
 
 interface SourceUser {
@@ -104,6 +111,8 @@ const EXAMPLES = 5
 const SOURCE = 'drf'
 /** Hash of every key ever imported, kept after its token row is gone. */
 const LEDGER = 'drf_imported_keys'
+/** Stored instead of a hash above the cost ceiling: unusable (`!`), so never run. */
+const OVER_CEILING = '!gatehouse:hash-above-cost-ceiling'
 const LEFT_ALONE = {
   revoked: 'key revoked in Gatehouse: not brought back',
   removed: 'key removed by an earlier import (gone from the source): not brought back',
@@ -163,7 +172,8 @@ export function redactSource(source: string): string {
 export class DrfImportService {
   constructor(
     private tokens = gatehouse.tokens,
-    private hasher = new DjangoHasher()
+    private hasher = new DjangoHasher(),
+    private ceiling = gatehouse.passwords.djangoCeiling
   ) {}
 
   async run(source: string, options: DrfImportOptions = {}): Promise<DrfImportSummary> {
@@ -185,6 +195,7 @@ export class DrfImportService {
       weakFormats: [],
       unverifiableFormats: [],
       leftAlone: {},
+      mustResetPassword: { count: 0, examples: [] },
     }
 
     const target = db.connection().schema
@@ -422,9 +433,15 @@ export class DrfImportService {
       if (email) claimedEmails.set(email, username)
       claimedNames.set(lower, username)
 
-      const password = user.password ? String(user.password) : '!'
+      let password = user.password ? String(user.password) : '!'
       const algorithm = identifyDjangoHash(password).algorithm
       summary.passwordFormats[algorithm] = (summary.passwordFormats[algorithm] ?? 0) + 1
+      if (exceedsCostCeiling(password, this.ceiling)) {
+        password = OVER_CEILING
+        const entry = summary.mustResetPassword
+        entry.count++
+        if (entry.examples.length < EXAMPLES) entry.examples.push(username)
+      }
 
       const row: UserRow = {
         username,

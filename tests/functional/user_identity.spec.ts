@@ -123,7 +123,10 @@ test.group('Failed sign-ins always cost a Gatehouse hash', (group) => {
     })
 })
 
-test.group('drf:import applies the username rules', (group) => {
+/** 25 million PBKDF2 rounds: seconds of CPU for one wrong password. */
+const COSTLY = 'pbkdf2_sha256$25000000$s4ltS4ltS4lt$6Y7z2KKC+0p1TjObVqhjg2LdYZ+dxrOkZiTCARTfzqk='
+
+test.group('drf:import checks what it copies', (group) => {
   const file = () => app.tmpPath('drf-identity.sqlite3')
   group.setup(async () => {
     await truncateAll()
@@ -154,6 +157,7 @@ test.group('drf:import applies the username rules', (group) => {
         row(105, 'ok.user', 'ok@example.com'),
         row(106, 'same@example.com', 'same@example.com'),
         row(107, ' padded', ''),
+        { ...row(108, 'costly', 'costly@example.com'), password: COSTLY },
       ])
     await db.manager.close('drf_identity', true)
     return () => rmSync(file(), { force: true })
@@ -173,5 +177,22 @@ test.group('drf:import applies the username rules', (group) => {
     const names = (await User.all()).map((user) => user.username)
     assert.includeMembers(names, ['alice', 'zoë', 'ok.user', 'same@example.com'])
     assert.notIncludeMembers(names, ['alice@example.com', 'grace', 'ａｄｍｉｎ'])
+  })
+
+  test('a hash above the cost ceiling is imported unusable and flagged', async ({
+    client,
+    assert,
+  }) => {
+    const summary = await drfImportService.run(file())
+    assert.deepEqual(summary.mustResetPassword, { count: 1, examples: ['costly'] })
+    const costly = await User.findByOrFail('username', 'costly')
+    assert.match(costly.password, /^!/)
+
+    const signIn = await client.post('/api-token-auth/').json({ username: 'costly', password: 'x' })
+    signIn.assertStatus(400)
+    // A re-run keeps it unusable and says so again.
+    const again = await drfImportService.run(file())
+    assert.equal(again.mustResetPassword.count, 1)
+    assert.equal(again.users.updated, 0)
   })
 })
