@@ -287,8 +287,8 @@ export class DrfImportService {
     return summary
   }
 
-  /** Registers a read-only Lucid connection to the source. */
-  private async open(source: string): Promise<string> {
+  /** Registers a read-only Lucid connection to the source; returns its name. */
+  async open(source: string): Promise<string> {
     const name = `drf_source_${randomUUID()}`
     if (/^postgres(ql)?:\/\//i.test(source)) {
       try {
@@ -300,11 +300,21 @@ export class DrfImportService {
         client: 'pg',
         connection: {
           connectionString: source,
-          // The server itself refuses writes on this session.
-          options: '-c default_transaction_read_only=on',
           connectionTimeoutMillis: 5000,
         } as any,
-        pool: { min: 0, max: 1, acquireTimeoutMillis: 10000 },
+        pool: {
+          min: 0,
+          max: 1,
+          acquireTimeoutMillis: 10000,
+          // The server itself refuses writes on this session; set after connecting, so
+          // that no option of the URL (e.g. default_transaction_read_only=off) undoes it.
+          afterCreate: (connection: any, done: (error: unknown, connection: unknown) => void) => {
+            connection.query(
+              'SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY',
+              (error: unknown) => done(error, connection)
+            )
+          },
+        },
       })
     } else {
       const file = source.replace(/^sqlite:(\/\/)?/i, '')

@@ -369,4 +369,20 @@ test.group('drf:import | PostgreSQL source', (group) => {
     await drfImportService.run(source.url)
     assert.deepEqual(await checksum(), before)
   })
+
+  test('the source stays read-only whatever the URL says', async ({ assert }) => {
+    const url = new URL(source.url)
+    url.searchParams.set('options', '-c default_transaction_read_only=off')
+    const name = await drfImportService.open(url.toString())
+    try {
+      await assert.rejects(
+        () => db.connection(name).rawQuery('CREATE TABLE gatehouse_write_probe (id int)'),
+        /read-only transaction/
+      )
+      const summary = await drfImportService.run(url.toString())
+      assert.equal(summary.users.imported, (await manifest('manifest.pg.json')).length)
+    } finally {
+      await db.manager.close(name, true)
+    }
+  })
 })
