@@ -3,6 +3,7 @@ import type { CommandOptions } from '@adonisjs/core/types/ace'
 import type { DateTime } from 'luxon'
 import tokenMaintenance from '#services/token_maintenance_service'
 import userService from '#services/user_service'
+import { printable, printableJson } from '#services/terminal_text'
 
 const iso = (value: DateTime | null | undefined) =>
   value ? value.toUTC().startOf('second').toISO({ suppressMilliseconds: true }) : null
@@ -24,7 +25,7 @@ export default class TokenList extends BaseCommand {
     if (this.username !== undefined) {
       user = await userService.findByUsername(this.username)
       if (!user) {
-        this.logger.error(`No user named "${this.username}".`)
+        this.logger.error(`No user named "${printable(this.username)}".`)
         this.exitCode = 1
         return
       }
@@ -45,11 +46,11 @@ export default class TokenList extends BaseCommand {
     }))
 
     if (this.json) {
-      this.logger.log(JSON.stringify(tokens, null, 2))
+      this.logger.log(printableJson(tokens))
       return
     }
     if (tokens.length === 0) {
-      this.logger.info(user ? `User "${user.username}" has no tokens.` : 'No tokens.')
+      this.logger.info(user ? `User "${printable(user.username)}" has no tokens.` : 'No tokens.')
       return
     }
 
@@ -68,10 +69,10 @@ export default class TokenList extends BaseCommand {
     for (const token of tokens) {
       table.row([
         String(token.id),
-        token.user,
-        token.name ?? '-',
-        token.hint ? `${token.hint}…` : '-',
-        token.abilities.join(','),
+        printable(token.user),
+        token.name ? printable(token.name) : '-',
+        token.hint ? `${printable(token.hint)}…` : '-',
+        printable(token.abilities.join(',')),
         token.createdAt ?? '-',
         token.lastUsedAt ?? 'never',
         token.expiresAt ?? 'never',
