@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon'
 import hash from '@adonisjs/core/services/hash'
 import gatehouse from '#config/gatehouse'
-import User from '#models/user'
+import type User from '#models/user'
 import { ConcurrencyLimit } from '#services/concurrency_limit'
 import userService from '#services/user_service'
 

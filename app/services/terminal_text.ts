@@ -2,6 +2,7 @@
  * Control characters (C0, DEL, C1) and the Unicode bidi/format controls that
  * can move the cursor, recolour a terminal or reorder what a line shows.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g
 
 /** `\xNN` / `\u{NNNN}` for every character a terminal would act on instead of print. */

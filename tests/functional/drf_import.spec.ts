@@ -70,6 +70,11 @@ async function manifestUser(name: 'manifest.json', username: string) {
   return users.find((user) => user.username === username)!
 }
 
+async function carolIsActive() {
+  const carol = await User.findByOrFail('username', 'carol')
+  return carol.isActive
+}
+
 async function snapshot() {
   return {
     users: await db.from('users').orderBy('id').select('*'),
@@ -242,7 +247,7 @@ test.group('drf:import | SQLite source', (group) => {
       .get(urls.protected)
       .header('Authorization', `Token ${carol.token}`)
     carolKey.assertStatus(401)
-    assert.isFalse((await User.findByOrFail('username', 'carol')).isActive)
+    assert.isFalse(await carolIsActive())
     assert.deepEqual(summary.leftAlone, {
       'key revoked in Gatehouse: not brought back': { count: 1, examples: ['alice'] },
       'deactivated in Gatehouse: is_active kept': { count: 1, examples: ['carol'] },
@@ -252,17 +257,18 @@ test.group('drf:import | SQLite source', (group) => {
     // Still true on the run after, and for keys revoked by the CLI or by pruning too.
     const again = await drfImportService.run(sqliteFixture())
     assert.equal(again.tokens.imported, 0)
-    assert.isFalse((await User.findByOrFail('username', 'carol')).isActive)
+    assert.isFalse(await carolIsActive())
     // Activated here again: Gatehouse's choice still wins over Django's.
     await userService.setActive(await User.findByOrFail('username', 'carol'), true)
     await drfImportService.run(sqliteFixture())
-    assert.isTrue((await User.findByOrFail('username', 'carol')).isActive)
+    assert.isTrue(await carolIsActive())
   })
 
   test('a key deleted by any path (here: SQL, as token:prune does) is never re-imported', async ({
     client,
   }) => {
-    const dave = (await manifest('manifest.json')).find((user) => user.token && user.is_active)!
+    const users = await manifest('manifest.json')
+    const dave = users.find((user) => user.token && user.is_active)!
     await drfImportService.run(sqliteFixture())
     await db.from('auth_access_tokens').where('hash', hashKey(dave.token!)).delete()
     await drfImportService.run(sqliteFixture(), { batchSize: 1 })
@@ -380,7 +386,8 @@ test.group('drf:import | PostgreSQL source', (group) => {
         /read-only transaction/
       )
       const summary = await drfImportService.run(url.toString())
-      assert.equal(summary.users.imported, (await manifest('manifest.pg.json')).length)
+      const users = await manifest('manifest.pg.json')
+      assert.equal(summary.users.imported, users.length)
     } finally {
       await db.manager.close(name, true)
     }

@@ -113,7 +113,8 @@ test.group('DjangoHasher | cost ceiling', () => {
     assert,
   }) => {
     const hasher = new DjangoHasher(tiny)
-    const hashes = (await manifest('manifest.json'))
+    const users = await manifest('manifest.json')
+    const hashes = users
       .filter((user) => user.password !== null && user.hasher !== 'md5')
       .map((user) => [user.password_hash, user.password!] as const)
     hashes.push([VECTORS.scrypt, PASSWORD], [VECTORS.pbkdf2_sha1, PASSWORD])
