@@ -20,11 +20,7 @@ export class UserService {
   async create(input: NewUser): Promise<User> {
     const username = input.username.trim()
     const email = input.email?.trim().toLowerCase() || null
-    if (!isValidUsername(username)) {
-      throw new UserInputError(
-        'Username must be 1-150 characters: letters, digits and @ . + - _ only.'
-      )
-    }
+    this.assertValidUsername(username)
     if (input.password.length < this.passwords.minLength) {
       throw new UserInputError(
         `Password must be at least ${this.passwords.minLength} characters long.`
@@ -35,13 +31,7 @@ export class UserService {
         `Password must be at most ${this.passwords.maxLength} characters long.`
       )
     }
-    if (await User.findBy('username', username)) {
-      throw new UserInputError(`A user named "${username}" already exists.`)
-    }
-    if (email && (await User.findBy('email', email))) {
-      throw new UserInputError(`A user with the email "${email}" already exists.`)
-    }
-    await this.assertNoCrossMatch(username, email)
+    await this.assertAvailable(username, email)
     return User.create({
       username,
       email,
@@ -50,6 +40,39 @@ export class UserService {
       isStaff: input.isStaff ?? false,
       isSuperuser: input.isSuperuser ?? false,
     })
+  }
+
+  /** Changes a user's username and/or email under the same rules as create(). */
+  async update(user: User, changes: { username?: string; email?: string | null }) {
+    const username = changes.username === undefined ? user.username : changes.username.trim()
+    const email =
+      changes.email === undefined ? user.email : changes.email?.trim().toLowerCase() || null
+    if (username !== user.username) this.assertValidUsername(username)
+    await this.assertAvailable(username, email, user.id)
+    user.merge({ username, email })
+    await user.save()
+    return user
+  }
+
+  private assertValidUsername(username: string) {
+    if (!isValidUsername(username)) {
+      throw new UserInputError(
+        'Username must be 1-150 characters: letters, digits and @ . + - _ only.'
+      )
+    }
+  }
+
+  /** Unique username, unique email, and neither is another user's other sign-in name. */
+  private async assertAvailable(username: string, email: string | null, exceptId?: number) {
+    const others = () =>
+      exceptId === undefined ? User.query() : User.query().whereNot('id', exceptId)
+    if (await others().where('username', username).first()) {
+      throw new UserInputError(`A user named "${username}" already exists.`)
+    }
+    if (email && (await others().where('email', email).first())) {
+      throw new UserInputError(`A user with the email "${email}" already exists.`)
+    }
+    await this.assertNoCrossMatch(username, email, exceptId)
   }
 
   /**

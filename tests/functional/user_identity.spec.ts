@@ -81,6 +81,28 @@ test.group('Usernames and emails never collide', (group) => {
     assert.equal(zoe.username, 'zoë')
   })
 
+  test('changing a username or an email follows the same rules', async ({ assert }) => {
+    await userService.create({ username: 'bob', email: 'bob@example.com', password: PASSWORD })
+    const eve = await userService.create({ username: 'eve', password: PASSWORD })
+    await assert.rejects(
+      () => userService.update(eve, { username: 'BOB@example.com' }),
+      'That username is the email address of another user.'
+    )
+    await assert.rejects(
+      () => userService.update(eve, { email: 'Bob' }),
+      'That email address is the username of another user.'
+    )
+    await assert.rejects(
+      () => userService.update(eve, { username: 'e\u001bve' }),
+      'Username must be 1-150 characters: letters, digits and @ . + - _ only.'
+    )
+    await eve.refresh()
+    assert.deepEqual([eve.username, eve.email], ['eve', null])
+    await userService.update(eve, { username: 'eve@example.com', email: 'Eve@Example.com' })
+    await eve.refresh()
+    assert.deepEqual([eve.username, eve.email], ['eve@example.com', 'eve@example.com'])
+  })
+
   test('a user may use their own email as username', async ({ assert }) => {
     const user = await userService.create({
       username: 'dan@example.com',
