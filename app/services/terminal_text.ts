@@ -13,10 +13,12 @@ export function printable(value: unknown): string {
   })
 }
 
-/** JSON for a terminal: also escapes what JSON.stringify leaves raw (C1, bidi controls). */
+/**
+ * Pretty JSON for a terminal: also escapes what JSON.stringify leaves raw (DEL,
+ * C1, bidi controls). Its own line breaks stay: they are outside any string.
+ */
 export function printableJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(
-    UNSAFE,
-    (char) => `\\u${char.codePointAt(0)!.toString(16).padStart(4, '0')}`
+  return JSON.stringify(value, null, 2).replace(UNSAFE, (char) =>
+    char === '\n' ? char : `\\u${char.codePointAt(0)!.toString(16).padStart(4, '0')}`
   )
 }

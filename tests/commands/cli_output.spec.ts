@@ -61,5 +61,6 @@ test.group('CLI output escapes control characters', (group) => {
       assert.isAbove(lines.length, 0)
       assertPrintable(assert, lines)
       assert.match(lines.join('\n'), /\\x1b|\\u001b/)
+      if (argv.includes('--json')) assert.isArray(JSON.parse(lines[0]))
     })
 })
