@@ -111,6 +111,8 @@ const EXAMPLES = 5
 const SOURCE = 'drf'
 /** Hash of every key ever imported, kept after its token row is gone. */
 const LEDGER = 'drf_imported_keys'
+/** Every username an import created or matched, kept after the user is gone. */
+const USER_LEDGER = 'drf_imported_users'
 /** Stored instead of a hash above the cost ceiling: unusable (`!`), so never run. */
 const OVER_CEILING = '!gatehouse:hash-above-cost-ceiling'
 const LEFT_ALONE = {
@@ -118,6 +120,7 @@ const LEFT_ALONE = {
   removed: 'key removed by an earlier import (gone from the source): not brought back',
   deactivated: 'deactivated in Gatehouse: is_active kept',
   activated: 'activated in Gatehouse: is_active kept',
+  deleted: 'deleted or renamed in Gatehouse: not re-created',
 }
 
 function tally(): Tally {
@@ -202,7 +205,8 @@ export class DrfImportService {
     const migrated =
       (await target.hasTable('users')) &&
       (await target.hasColumn(AccessToken.table, 'source')) &&
-      (await target.hasTable(LEDGER))
+      (await target.hasTable(LEDGER)) &&
+      (await target.hasTable(USER_LEDGER))
     if (!migrated) {
       throw new DrfImportError(
         "Gatehouse's database is not migrated: run `node ace migration:run` first."
@@ -385,6 +389,16 @@ export class DrfImportService {
       .select('*')) as TargetUser[]) {
       existing.set(row.username, row)
     }
+    const missing = users
+      .map((user) => String(user.username ?? ''))
+      .filter((name) => !existing.has(name))
+    const gone = new Set<string>(
+      missing.length
+        ? (await db.from(USER_LEDGER).whereIn('username', missing).select('username')).map(
+            (row) => row.username as string
+          )
+        : []
+    )
     const emails = users.map((user) => this.normalizeEmail(user.email)).filter(Boolean) as string[]
     const lowerNames = users.map((user) => String(user.username ?? '').toLowerCase())
     // Sign-in names already taken here: emails, and usernames an email could collide with.
@@ -420,6 +434,10 @@ export class DrfImportService {
           `username breaks the rules of user:create (${USERNAME_RULE})`,
           `#${user.id}`
         )
+        continue
+      }
+      if (!existing.has(username) && gone.has(username)) {
+        note(summary.leftAlone, LEFT_ALONE.deleted, username)
         continue
       }
       const email = this.normalizeEmail(user.email)
@@ -507,6 +525,14 @@ export class DrfImportService {
           .update({ ...changes, updated_at: now })
       }
       if (tokenWork) await this.applyTokens(trx, tokenWork, accepted, tokenName, now)
+      if (accepted.size > 0) {
+        await trx
+          .knexQuery()
+          .table(USER_LEDGER)
+          .insert([...accepted.values()].map(({ username }) => ({ username, created_at: now })))
+          .onConflict('username')
+          .ignore()
+      }
     })
 
     // Raw writes skip the model hooks: tell every process's token cache.

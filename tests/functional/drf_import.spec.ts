@@ -264,6 +264,26 @@ test.group('drf:import | SQLite source', (group) => {
     assert.isTrue(await carolIsActive())
   })
 
+  test('a user deleted or renamed in Gatehouse is not re-created', async ({ client, assert }) => {
+    const carol = await manifestUser('manifest.json', 'carol')
+    await drfImportService.run(sqliteFixture())
+    const deleted = await User.findByOrFail('username', 'carol')
+    await deleted.delete()
+    const renamed = await User.findByOrFail('username', 'erin')
+    await userService.update(renamed, { username: 'erin.renamed' })
+
+    const summary = await drfImportService.run(sqliteFixture())
+    assert.isNull(await User.findBy('username', 'carol'))
+    assert.isNull(await User.findBy('username', 'erin'))
+    assert.deepEqual(summary.leftAlone, {
+      'deleted or renamed in Gatehouse: not re-created': { count: 2, examples: ['carol', 'erin'] },
+    })
+    const signIn = await client
+      .post(urls.obtain)
+      .json({ username: 'carol', password: carol.password })
+    signIn.assertStatus(400)
+  })
+
   test('a key deleted by any path (here: SQL, as token:prune does) is never re-imported', async ({
     client,
   }) => {
