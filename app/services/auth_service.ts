@@ -31,12 +31,11 @@ export class AuthService {
 
     const user = await userService.findForSignIn(uid)
     const verified = user ? await user.verifyPassword(password) : false
-    if (!user || !verified) {
-      // A cheap, unusable or unknown stored format costs as much as a wrong scrypt password.
+    if (!user || !verified || !user.isActive) {
+      // A cheap, unusable or unknown stored format costs as much as a scrypt check.
       if (!user || !scrypt.isValidHash(user.password)) await scrypt.make(password)
       return null
     }
-    if (!user.isActive) return null
     if (user.passwordNeedsReHash) {
       // Imported (e.g. Django) or outdated hash: store it with today's hasher.
       user.password = password

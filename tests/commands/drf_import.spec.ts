@@ -8,7 +8,6 @@ import testUtils from '@adonisjs/core/services/test_utils'
 import { truncateEachTest } from '#tests/helpers/database'
 import { sqliteFixture } from '#tests/helpers/drf_fixtures'
 import User from '#models/user'
-import userService from '#services/user_service'
 
 /** Runs the command with a fresh log, so assertions see its output only. */
 async function importCommand(args: string[]) {
@@ -80,7 +79,8 @@ test.group('node ace drf:import', (group) => {
     await importCommand([sqliteFixture()])
     const alice = await User.findByOrFail('username', 'alice')
     await db.from('auth_access_tokens').where('tokenable_id', alice.id).delete()
-    await userService.setActive(await User.findByOrFail('username', 'carol'), false)
+    const deactivate = await ace.exec('user:deactivate', ['carol'])
+    deactivate.assertSucceeded()
 
     const command = await importCommand([sqliteFixture()])
     command.assertSucceeded()

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { createHash } from 'node:crypto'
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
@@ -125,6 +126,19 @@ test.group('Usernames and emails never collide', (group) => {
 
 test.group('Failed sign-ins always cost a Gatehouse hash', (group) => {
   truncateEachTest(group)
+
+  test('an inactive user with a cheap hash and the right password', async ({ assert }) => {
+    const salt = 'saltsalt'
+    const md5 = createHash('md5').update(`${salt}${PASSWORD}`).digest('hex')
+    await importedUser('sleepy', `md5$${salt}$${md5}`)
+    await db.from('users').where('username', 'sleepy').update({ is_active: false })
+    let result: unknown = 'not run'
+    const count = await countScrypt(async () => {
+      result = await authService.attempt('sleepy', PASSWORD)
+    })
+    assert.isNull(result)
+    assert.isAtLeast(count, 1)
+  })
 
   test('{name}: at least one scrypt hash on a failed sign-in')
     .with([
