@@ -392,13 +392,16 @@ export class DrfImportService {
     const missing = users
       .map((user) => String(user.username ?? ''))
       .filter((name) => !existing.has(name))
-    const gone = new Set<string>(
-      missing.length
-        ? (await db.from(USER_LEDGER).whereIn('username', missing).select('username')).map(
-            (row) => row.username as string
-          )
-        : []
-    )
+    // Imported once and no longer here: deleted or renamed in Gatehouse.
+    const gone = new Set<string>()
+    if (missing.length) {
+      for (const row of await db
+        .from(USER_LEDGER)
+        .whereIn('username', missing)
+        .select('username')) {
+        gone.add(row.username)
+      }
+    }
     const emails = users.map((user) => this.normalizeEmail(user.email)).filter(Boolean) as string[]
     const lowerNames = users.map((user) => String(user.username ?? '').toLowerCase())
     // Sign-in names already taken here: emails, and usernames an email could collide with.
