@@ -52,6 +52,7 @@ test.group('CLI output escapes control characters', (group) => {
       { command: 'token:list', argv: ['no\u001b[31mbody'] },
       { command: 'user:deactivate', argv: ['no\u001b[31mbody'] },
       { command: 'user:activate', argv: ['no\u001b[31mbody'] },
+      { command: 'user:password', argv: ['no\u001b[31mbody'] },
       { command: 'drf:import', argv: ['tmp/no\u001b[31msuch.sqlite3'] },
     ])
     .run(async ({ assert }, { command, argv }) => {

@@ -4,6 +4,7 @@ import loginThrottle from '#services/login_throttle'
 import tokenService from '#services/token_service'
 import { loginValidator } from '#validators/auth'
 import { serializeToken } from '#services/token_presenter'
+import { MUST_CHANGE_PASSWORD } from '#services/user_service'
 
 /** Versioned sign-in/out: get-or-create of a named token, revocation. */
 export default class AuthController {
@@ -14,9 +15,11 @@ export default class AuthController {
     if (!user) {
       return response.badRequest({ detail: 'Unable to log in with provided credentials.' })
     }
+    if (user.passwordMustChange) return response.forbidden({ detail: MUST_CHANGE_PASSWORD })
 
     const issued = await tokenService.getOrCreate(user, { name })
     await authService.recordLogin(user)
+    response.header('Cache-Control', 'no-store')
     return { token: serializeToken(issued.token, issued.value), user }
   }
 
@@ -26,6 +29,7 @@ export default class AuthController {
     return response.noContent()
   }
 
+  /** Revokes other tokens too: the route needs tokens:write (see start/routes.ts). */
   async logoutAll({ auth, response }: HttpContext) {
     await tokenService.revokeAll(auth.getUserOrFail())
     return response.noContent()
