@@ -13,6 +13,7 @@
 */
 
 import { Env } from '@adonisjs/core/env'
+import string from '@adonisjs/core/helpers/string'
 import { ensureDotEnv } from '#start/dotenv'
 
 const APP_ROOT = new URL('../', import.meta.url)
@@ -106,6 +107,7 @@ export default await Env.create(APP_ROOT, {
   */
   PASSWORD_HASH_CONCURRENCY: Env.schema.number.optional(),
   PASSWORD_HASH_NICE: Env.schema.number.optional(),
+  PASSWORD_HASH_QUEUE: Env.schema.number.optional(),
 
   /*
   |----------------------------------------------------------
@@ -118,4 +120,32 @@ export default await Env.create(APP_ROOT, {
   TOKEN_CACHE_CHANNEL: Env.schema.string.optional(),
   /** Benchmark only: count SQL queries and expose the counts (never in real deployments). */
   BENCH_COUNT_QUERIES: Env.schema.boolean.optional(),
+
+  /*
+  |----------------------------------------------------------
+  | Stopping and the cluster (bin/cluster.js)
+  |----------------------------------------------------------
+  */
+  SHUTDOWN_TIMEOUT: (key: string, value?: string) => shutdownTimeout(key, value),
+  WEB_CONCURRENCY: Env.schema.number.optional(),
 })
+
+/**
+ * How long a stopping process may drain, in milliseconds: "10s", "1m",
+ * "500ms", or a bare number of seconds. Default 10 s. Read by the web
+ * process and by the cluster's primary, which boots no app: hence here.
+ */
+function shutdownTimeout(key: string, value?: string): number {
+  if (value === undefined || value.trim() === '') return 10_000
+  const text = value.trim()
+  let ms: number | undefined
+  try {
+    ms = /^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : string.milliseconds.parse(text)
+  } catch {}
+  if (ms === undefined || !(ms >= 100 && ms <= 3_600_000)) {
+    throw new Error(
+      `Value for environment variable "${key}" must be a duration from 100ms to 1h (e.g. "10s")`
+    )
+  }
+  return ms
+}

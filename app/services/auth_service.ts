@@ -4,12 +4,19 @@ import gatehouse from '#config/gatehouse'
 import type User from '#models/user'
 import { ConcurrencyLimit } from '#services/concurrency_limit'
 import userService from '#services/user_service'
+import gracefulShutdown from '#services/graceful_shutdown'
+import { ServiceUnavailableException } from '#exceptions/api_exceptions'
 
 /** Checks username-or-email + password the way Django's ModelBackend does. */
 export class AuthService {
   constructor(
     private config = gatehouse.passwords,
-    private hashing = new ConcurrencyLimit(config.hashConcurrency)
+    /** Bounded queue; refused (503) when full or when the process starts shutting down. */
+    readonly hashing = new ConcurrencyLimit(config.hashConcurrency, {
+      maxWaiting: config.hashQueue,
+      signal: gracefulShutdown.signal,
+      refuse: ServiceUnavailableException.signIn,
+    })
   ) {}
 
   /**
