@@ -3,6 +3,7 @@ import type { CommandOptions } from '@adonisjs/core/types/ace'
 import type { DateTime } from 'luxon'
 import tokenMaintenance from '#services/token_maintenance_service'
 import userService from '#services/user_service'
+import { whereLastUsed } from '#services/audit_presenter'
 import { printable, printableJson } from '#services/terminal_text'
 
 const iso = (value: DateTime | null | undefined) =>
@@ -41,6 +42,8 @@ export default class TokenList extends BaseCommand {
       getOrCreate: token.isRetrievable,
       createdAt: iso(token.createdAt),
       lastUsedAt: iso(token.lastUsedAt),
+      lastUsedIp: whereLastUsed(token).ip,
+      lastUsedAgent: whereLastUsed(token).agent,
       expiresAt: iso(token.expiresAt),
       status: token.status,
     }))
@@ -63,6 +66,7 @@ export default class TokenList extends BaseCommand {
       'Abilities',
       'Created',
       'Last used',
+      'Where',
       'Expires',
       'Status',
     ])
@@ -75,6 +79,7 @@ export default class TokenList extends BaseCommand {
         printable(token.abilities.join(',')),
         token.createdAt ?? '-',
         token.lastUsedAt ?? 'never',
+        printable([token.lastUsedIp, token.lastUsedAgent].filter(Boolean).join(' ') || '-'),
         token.expiresAt ?? 'never',
         token.status,
       ])

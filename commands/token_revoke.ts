@@ -3,7 +3,9 @@ import type { CommandOptions } from '@adonisjs/core/types/ace'
 import tokenMaintenance from '#services/token_maintenance_service'
 import tokenService from '#services/token_service'
 import userService from '#services/user_service'
+import audit, { aboutToken, CLI_ACTOR } from '#services/audit_service'
 import { cliTokenMessages, tokenIdValidator } from '#validators/token'
+import { printable } from '#services/terminal_text'
 
 /** Deletes one token by id, or every token of a user (DRF: Token.objects.filter(...).delete()). */
 export default class TokenRevoke extends BaseCommand {
@@ -55,7 +57,13 @@ export default class TokenRevoke extends BaseCommand {
 
     if (id === undefined) {
       const count = await tokenService.revokeAll(user!)
-      this.logger.success(`Revoked ${count} token(s) of user "${user!.username}".`)
+      await audit.record({
+        event: 'token.revoked',
+        actor: CLI_ACTOR,
+        userId: user!.id,
+        data: { all: true, count },
+      })
+      this.logger.success(`Revoked ${count} token(s) of user "${printable(user!.username)}".`)
       return
     }
 
@@ -69,11 +77,19 @@ export default class TokenRevoke extends BaseCommand {
       ? await tokenService.revoke(user, id)
       : await tokenMaintenance.revokeById(id)
     if (!revoked) return this.fail(`No token with id ${id}.`)
-    this.logger.success(`Revoked token ${id} ("${token.name}") of user "${token.user.username}".`)
+    await audit.record({
+      event: 'token.revoked',
+      actor: CLI_ACTOR,
+      userId: token.tokenableId,
+      ...aboutToken(token),
+    })
+    this.logger.success(
+      `Revoked token ${id} ("${printable(token.name)}") of user "${printable(token.user.username)}".`
+    )
   }
 
   private fail(message: string) {
-    this.logger.error(message)
+    this.logger.error(printable(message))
     this.exitCode = 1
   }
 }

@@ -128,6 +128,19 @@ export default await Env.create(APP_ROOT, {
   */
   SHUTDOWN_TIMEOUT: (key: string, value?: string) => shutdownTimeout(key, value),
   WEB_CONCURRENCY: Env.schema.number.optional(),
+
+  /*
+  |----------------------------------------------------------
+  | Audit trail: how long events are kept (audit:prune default)
+  |----------------------------------------------------------
+  */
+  AUDIT_RETENTION: (key: string, value?: string) => {
+    if (!value) return undefined
+    if (!/^[1-9][0-9]{0,5}[smhdw]$/.test(value.trim())) {
+      throw new Error(`Value for environment variable "${key}" must be a duration such as 90d`)
+    }
+    return value.trim()
+  },
 })
 
 /**

@@ -6,6 +6,7 @@ import gatehouse from '#config/gatehouse'
 import type User from '#models/user'
 import authService from '#services/auth_service'
 import userService from '#services/user_service'
+import signInAudit from '#services/sign_in_audit'
 
 type ThrottleException = InstanceType<typeof limiterErrors.E_TOO_MANY_REQUESTS>
 
@@ -72,10 +73,11 @@ export class LoginThrottle {
   ) {}
 
   /** Counts one attempt from this IP; throws when the IP is over its limit. */
-  async hit(ip: string) {
+  async hit(ip: string, userAgent?: string | null) {
     try {
       await this.limiter('ip').consume(this.key('ip', ipGroup(ip)))
     } catch (error) {
+      await this.recordThrottled(error, 'ip', this.key('ip', ipGroup(ip)), null, { ip, userAgent })
       throw this.withMessage(error)
     }
   }
@@ -84,7 +86,12 @@ export class LoginThrottle {
    * AuthService.attempt behind the username+IP limit: refused without a
    * password check while blocked, counted when it fails, cleared on success.
    */
-  async attempt(uid: string, password: string, ip: string): Promise<User | null> {
+  async attempt(
+    uid: string,
+    password: string,
+    ip: string,
+    userAgent?: string | null
+  ): Promise<User | null> {
     const key = await this.accountKey(uid, ip)
     try {
       const [error, user] = await this.limiter('user').penalize(key, async () => {
@@ -93,9 +100,14 @@ export class LoginThrottle {
         return found
       })
       if (error) throw error
+      await signInAudit.succeeded(user, { ip, userAgent })
       return user
     } catch (error) {
-      if (error instanceof FailedSignIn) return null
+      if (error instanceof FailedSignIn) {
+        await signInAudit.failed(uid, { ip, userAgent })
+        return null
+      }
+      await this.recordThrottled(error, 'user', key, uid, { ip, userAgent })
       throw this.withMessage(error)
     }
   }
@@ -123,6 +135,18 @@ export class LoginThrottle {
 
   private key(kind: 'ip' | 'user', value: string) {
     return `login:${kind}:${createHash('sha256').update(value).digest('base64url')}`
+  }
+
+  private async recordThrottled(
+    error: unknown,
+    scope: 'ip' | 'user',
+    key: string,
+    uid: string | null,
+    context: { ip: string; userAgent?: string | null }
+  ) {
+    if (!(error instanceof limiterErrors.E_TOO_MANY_REQUESTS)) return
+    const wait = (error as ThrottleException).response.availableIn
+    await signInAudit.throttled(scope, key, wait, uid, context)
   }
 
   private withMessage(error: unknown) {

@@ -90,3 +90,11 @@ export const cliTokenMessages = new SimpleMessagesProvider({
   'id.positive': 'The token id must be a positive whole number, e.g. 42.',
   'id.max': 'The token id must be a positive whole number, e.g. 42.',
 })
+
+/** GET /api/v1/events: page through the caller's events. */
+export const eventsPageValidator = vine.compile(
+  vine.object({
+    page: vine.number().withoutDecimals().min(1).max(1_000_000).optional(),
+    perPage: vine.number().withoutDecimals().min(1).max(100).optional(),
+  })
+)

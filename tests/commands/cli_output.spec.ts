@@ -3,6 +3,7 @@ import db from '@adonisjs/lucid/services/db'
 import User from '#models/user'
 import tokenService from '#services/token_service'
 import { printable } from '#services/terminal_text'
+import loginThrottle from '#services/login_throttle'
 import { truncateEachTest } from '#tests/helpers/database'
 import { PASSWORD } from '#tests/helpers/factories'
 import { output, runCommand } from '#tests/helpers/commands'
@@ -64,4 +65,28 @@ test.group('CLI output escapes control characters', (group) => {
       assert.match(lines.join('\n'), /\\x1b|\\u001b/)
       if (argv.includes('--json')) assert.isArray(JSON.parse(lines[0]))
     })
+
+  test('token:revoke', async ({ assert }) => {
+    const user = await legacyUser()
+    const [token] = await db.from('auth_access_tokens').where('tokenable_id', user.id).select('id')
+    const ran = await runCommand('token:revoke', [String(token.id)])
+    ran.assertSucceeded()
+    const lines = output(ran)
+    assertPrintable(assert, lines)
+    assert.match(lines.join('\n'), /\\x1b\[31mred\\u\{202e\}oc/)
+  })
+
+  test('audit:list, with what a failed sign-in sent', async ({ assert }) => {
+    const user = await legacyUser()
+    const agent = 'agent\u001b]0;x\u0007\u009b'
+    assert.isNull(await loginThrottle.attempt(user.username, 'wrong password', '192.0.2.1', agent))
+    for (const argv of [[], ['--json']]) {
+      const ran = await runCommand('audit:list', argv)
+      ran.assertSucceeded()
+      const lines = output(ran)
+      assertPrintable(assert, lines)
+      assert.include(lines.join('\n'), 'sign_in.failed')
+      if (argv.length) assert.equal(JSON.parse(lines[0])[0].userAgent, agent)
+    }
+  })
 })
