@@ -83,7 +83,7 @@ export class LoginThrottle {
   }
 
   /**
-   * AuthService.attempt behind the username+IP limit: refused without a
+   * AuthService.attempt behind the account+IP limit: refused without a
    * password check while blocked, counted when it fails, cleared on success.
    */
   async attempt(
