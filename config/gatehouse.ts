@@ -77,6 +77,21 @@ const gatehouseConfig = {
      * they are all taken, sign-in answers 503 with Retry-After at once.
      */
     hashQueue: env.get('PASSWORD_HASH_QUEUE', 64),
+    /**
+     * Highest cost of a Django hash Gatehouse will run (Django 6.0's defaults
+     * in brackets). An imported hash above it is stored as unusable: that user
+     * must have a new password set (`drf:import` lists them); never run at sign-in.
+     */
+    djangoCeiling: {
+      pbkdf2Iterations: 1_500_000, // (1,200,000)
+      bcryptCost: 14, // (12)
+      argon2MemoryKiB: 262_144, // (102,400)
+      argon2Passes: 8, // (2)
+      argon2Parallelism: 16, // (8)
+      scryptN: 131_072, // (16,384)
+      scryptR: 16, // (8)
+      scryptP: 4, // (1)
+    },
   },
   commands: {
     /** Password `node ace user:create` uses when no terminal or stdin gives one. */

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon'
 import hash from '@adonisjs/core/services/hash'
 import { compose } from '@adonisjs/core/helpers'
-import { BaseModel, column, hasMany } from '@adonisjs/lucid/orm'
+import { BaseModel, beforeSave, column, hasMany } from '@adonisjs/lucid/orm'
 import type { HasMany } from '@adonisjs/lucid/types/relations'
 import { withAuthFinder } from '@adonisjs/auth/mixins/lucid'
 import AccessToken from '#models/access_token'
@@ -33,6 +33,10 @@ export default class User extends compose(BaseModel, AuthFinder) {
 
   @column({ consume: Boolean })
   declare isSuperuser: boolean
+
+  /** is_active was decided in Gatehouse: `node ace drf:import` leaves it alone. */
+  @column({ consume: Boolean, serializeAs: null })
+  declare isActiveSetHere: boolean
 
   @column.dateTime()
   declare lastLoginAt: DateTime | null
@@ -67,5 +71,11 @@ export default class User extends compose(BaseModel, AuthFinder) {
   /** True while the stored hash is not Gatehouse's current scrypt (e.g. imported from Django). */
   get passwordNeedsReHash(): boolean {
     return User.hasherFor(this.password).needsReHash(this.password)
+  }
+
+  /** drf:import writes with raw queries, so every model save is a decision taken here. */
+  @beforeSave()
+  static markActiveSetHere(user: User) {
+    if (!user.$isPersisted || user.$dirty.isActive !== undefined) user.isActiveSetHere = true
   }
 }
