@@ -12,7 +12,9 @@
 |
 */
 
+import { isIP } from 'node:net'
 import { Env } from '@adonisjs/core/env'
+import { Secret } from '@adonisjs/core/helpers'
 import { ensureDotEnv } from '#start/dotenv'
 
 const APP_ROOT = new URL('../', import.meta.url)
@@ -118,4 +120,36 @@ export default await Env.create(APP_ROOT, {
   TOKEN_CACHE_CHANNEL: Env.schema.string.optional(),
   /** Benchmark only: count SQL queries and expose the counts (never in real deployments). */
   BENCH_COUNT_QUERIES: Env.schema.boolean.optional(),
+
+  /*
+  |----------------------------------------------------------
+  | Operator metrics (GET /metrics): who may scrape
+  |----------------------------------------------------------
+  */
+  METRICS_ALLOW: (key: string, value?: string) => {
+    if (value === undefined) return undefined
+    const entries = value.split(/[\s,]+/).filter((entry) => entry !== '')
+    for (const entry of entries) {
+      const [address, bits, extra] = entry.split('/')
+      const family = isIP(address)
+      const maxBits = family === 6 ? 128 : 32
+      if (
+        family === 0 ||
+        extra !== undefined ||
+        (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits))
+      ) {
+        throw new Error(
+          `Value for environment variable "${key}" must list IP addresses or CIDR ranges, e.g. 127.0.0.1,::1,10.0.0.0/8 (got "${entry}")`
+        )
+      }
+    }
+    return entries
+  },
+  METRICS_TOKEN: (key: string, value?: string) => {
+    if (!value) return undefined
+    if (value.length < 16) {
+      throw new Error(`Value for environment variable "${key}" must be at least 16 characters`)
+    }
+    return new Secret(value)
+  },
 })

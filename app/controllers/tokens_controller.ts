@@ -5,6 +5,7 @@ import {
   revokeAllTokensValidator,
   tokenIdValidator,
 } from '#validators/token'
+import { revocations } from '#services/metrics'
 
 /**
  * The signed-in user's tokens in the browser. A key is shown once, through
@@ -48,6 +49,7 @@ export default class TokensController {
     const token = error ? null : await tokenService.find(user, data.id)
 
     if (token && (await tokenService.revoke(user, token.id))) {
+      revocations.web.inc()
       session.flash('success', `Token “${token.name}” revoked. Requests using it are now refused.`)
     } else {
       session.flash('error', 'That token does not exist or was already revoked.')
@@ -58,6 +60,7 @@ export default class TokensController {
   async destroyAll({ auth, request, response, session }: HttpContext) {
     await request.validateUsing(revokeAllTokensValidator)
     const count = await tokenService.revokeAll(auth.getUserOrFail())
+    revocations.web.inc(count)
     session.flash('success', `${count} ${count === 1 ? 'token' : 'tokens'} revoked.`)
     return response.redirect().toPath('/tokens')
   }

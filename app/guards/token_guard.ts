@@ -5,6 +5,7 @@ import type User from '#models/user'
 import tokenService from '#services/token_service'
 import { parseAuthorization } from '#services/token_key'
 import { TokenAuthenticationException } from '#exceptions/api_exceptions'
+import { authentications } from '#services/metrics'
 
 const MESSAGES = {
   invalid: 'Invalid token.',
@@ -40,10 +41,13 @@ export class TokenGuard implements GuardContract<User> {
 
     const parsed = parseAuthorization(this.ctx.request.header('authorization'))
     if (parsed.kind === 'absent') throw this.fail(TokenAuthenticationException.notProvided())
-    if (parsed.kind === 'invalid')
+    if (parsed.kind === 'invalid') {
+      authentications.invalid.inc()
       throw this.fail(TokenAuthenticationException.because(parsed.detail))
+    }
 
     const result = await tokenService.authenticate(parsed.key)
+    authentications[result.ok ? 'ok' : result.reason].inc()
     if (!result.ok) throw this.fail(TokenAuthenticationException.because(MESSAGES[result.reason]))
 
     this.user = result.user

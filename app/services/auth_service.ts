@@ -4,13 +4,16 @@ import { errors as authErrors } from '@adonisjs/auth'
 import gatehouse from '#config/gatehouse'
 import User from '#models/user'
 import { ConcurrencyLimit } from '#services/concurrency_limit'
+import { measurePasswordHashQueue } from '#services/metrics'
 
 /** Checks username-or-email + password the way Django's ModelBackend does. */
 export class AuthService {
   constructor(
     private config = gatehouse.passwords,
     private hashing = new ConcurrencyLimit(config.hashConcurrency)
-  ) {}
+  ) {
+    measurePasswordHashQueue(() => this.hashing.waiting)
+  }
 
   /**
    * Returns the active user with these credentials, or null. Wrong password,

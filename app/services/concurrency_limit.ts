@@ -9,6 +9,11 @@ export class ConcurrencyLimit {
 
   constructor(public readonly limit: number) {}
 
+  /** Tasks waiting for a slot. */
+  get waiting() {
+    return this.#waiting.length
+  }
+
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.#running >= this.limit) {
       await new Promise<void>((resolve) => this.#waiting.push(resolve))

@@ -4,6 +4,7 @@ import { errors as limiterErrors } from '@adonisjs/limiter'
 import gatehouse from '#config/gatehouse'
 import type User from '#models/user'
 import authService from '#services/auth_service'
+import { signIns } from '#services/metrics'
 
 type ThrottleException = InstanceType<typeof limiterErrors.E_TOO_MANY_REQUESTS>
 
@@ -52,9 +53,13 @@ export class LoginThrottle {
         return found
       })
       if (error) throw error
+      signIns.ok.inc()
       return user
     } catch (error) {
-      if (error instanceof FailedSignIn) return null
+      if (error instanceof FailedSignIn) {
+        signIns.failed.inc()
+        return null
+      }
       throw this.withMessage(error)
     }
   }
@@ -75,6 +80,7 @@ export class LoginThrottle {
 
   private withMessage(error: unknown) {
     if (error instanceof limiterErrors.E_TOO_MANY_REQUESTS) {
+      signIns.throttled.inc()
       const exception = error as ThrottleException
       return exception.setMessage(throttledMessage(exception.response.availableIn))
     }

@@ -7,6 +7,7 @@ import AccessToken from '#models/access_token'
 import User from '#models/user'
 import { generateKey, hashKey, isDrfKey, isWellFormedKey } from '#services/token_key'
 import tokenCache, { type CachedRow } from '#services/token_cache'
+import { countTokenCacheLookup } from '#services/metrics'
 
 /** Purpose bound to encrypted get-or-create keys (also used by the DRF importer). */
 export const ENCRYPTION_PURPOSE = 'gatehouse-token'
@@ -161,6 +162,7 @@ export class TokenService {
     const hash = hashKey(key)
     const generation = this.cache.generation
     const cached = this.cache.get(hash)
+    countTokenCacheLookup(cached !== undefined)
     const row = cached ?? (await this.lookup(hash))
     if (!row) return { ok: false, reason: 'invalid' }
 

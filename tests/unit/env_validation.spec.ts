@@ -19,6 +19,8 @@ test.group('Environment validation', () => {
       { name: 'DB_CONNECTION', value: 'mysql', message: /"DB_CONNECTION".*"sqlite,pg"/ },
       { name: 'DATABASE_URL', value: 'mysql://x/y', message: /"DATABASE_URL" must be a postgres/ },
       { name: 'PORT', value: 'eighty', message: /"PORT"/ },
+      { name: 'METRICS_ALLOW', value: 'localhost', message: /"METRICS_ALLOW" must list IP/ },
+      { name: 'METRICS_TOKEN', value: 'short', message: /"METRICS_TOKEN" must be at least 16/ },
     ])
     .run(({ assert }, { name, value, message }) => {
       const { status, output } = aceWith({ [name]: value })

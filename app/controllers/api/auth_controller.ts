@@ -4,6 +4,7 @@ import loginThrottle from '#services/login_throttle'
 import tokenService from '#services/token_service'
 import { loginValidator } from '#validators/auth'
 import { serializeToken } from '#services/token_presenter'
+import { revocations } from '#services/metrics'
 
 /** Versioned sign-in/out: get-or-create of a named token, revocation. */
 export default class AuthController {
@@ -22,12 +23,12 @@ export default class AuthController {
 
   async logout({ auth, response }: HttpContext) {
     const user = auth.getUserOrFail()
-    await tokenService.revoke(user, user.currentAccessToken!.id)
+    if (await tokenService.revoke(user, user.currentAccessToken!.id)) revocations.api.inc()
     return response.noContent()
   }
 
   async logoutAll({ auth, response }: HttpContext) {
-    await tokenService.revokeAll(auth.getUserOrFail())
+    revocations.api.inc(await tokenService.revokeAll(auth.getUserOrFail()))
     return response.noContent()
   }
 }

@@ -3,6 +3,7 @@ import tokenService from '#services/token_service'
 import { serializeToken } from '#services/token_presenter'
 import { createTokenValidator, tokenIdValidator } from '#validators/token'
 import { NotFoundException, PermissionDeniedException } from '#exceptions/api_exceptions'
+import { revocations } from '#services/metrics'
 
 /** The signed-in user's own tokens: list, create (value shown once), rotate, revoke. */
 export default class TokensController {
@@ -64,6 +65,7 @@ export default class TokensController {
     if (error || !(await tokenService.revoke(auth.getUserOrFail(), data.id))) {
       throw new NotFoundException()
     }
+    revocations.api.inc()
     return response.noContent()
   }
 }
