@@ -20,6 +20,8 @@ const HomeController = () => import('#controllers/home_controller')
 const SessionController = () => import('#controllers/session_controller')
 const DashboardController = () => import('#controllers/dashboard_controller')
 const WebTokensController = () => import('#controllers/tokens_controller')
+const LeakedTokensController = () => import('#controllers/api/leaked_tokens_controller')
+const MetricsController = () => import('#controllers/metrics_controller')
 
 /*
 | Probes for load balancers and operators.
@@ -114,6 +116,26 @@ router
     middleware.csrf(),
     middleware.silentAuth({ guards: ['web'] }),
   ])
+
+/*
+| API v1, anyone holding keys: revoke them as leaked (secret scanners). Throttled
+| per IP address with the sign-in limit (the same counter).
+*/
+router
+  .group(() => {
+    router
+      .post('/tokens/revoke-leaked', [LeakedTokensController, 'store'])
+      .as('tokens.revoke_leaked')
+  })
+  .prefix('/api/v1')
+  .as('api.v1')
+  .use([middleware.loginThrottle(), middleware.api()])
+
+/*
+| Prometheus scrape endpoint: allowed addresses or the bearer secret only
+| (config/metrics.ts); 404 for everyone else.
+*/
+router.get('/metrics', [MetricsController, 'show']).as('metrics')
 
 /*
 | Benchmark only: SQL query counts, registered when BENCH_COUNT_QUERIES=1.
