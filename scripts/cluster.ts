@@ -14,6 +14,7 @@
 
 import cluster from 'node:cluster'
 import { availableParallelism } from 'node:os'
+import { serveClusterMetrics } from '#services/cluster_metrics'
 
 const workers = Number(process.env.WEB_CONCURRENCY) || availableParallelism()
 const STARTUP_TIMEOUT_MS = 30_000
@@ -21,6 +22,8 @@ const SHUTDOWN_TIMEOUT_MS = 10_000
 let stopping = false
 
 cluster.setupPrimary({ exec: new URL('../bin/server.js', import.meta.url).pathname })
+// GET /metrics in any worker answers with every worker's metrics summed (docs/operations-metrics.md).
+serveClusterMetrics()
 
 /**
  * A worker that fails to boot (bad configuration) reports the error but is
