@@ -93,18 +93,22 @@ const httpRequestDuration = new Histogram({
 })
 
 type Observer = ReturnType<typeof httpRequestDuration.labels>
-const requestObservers = new Map<string, Observer>()
+/** route pattern → method → status → child: lookups without building a key string per request. */
+const requestObservers = new Map<string, Map<string, Map<number, Observer>>>()
 
 /**
  * One finished request. `route` is the matched pattern (/api/v1/tokens/:id),
  * never the URL, so the number of series stays bounded.
  */
 export function observeRequest(method: string, route: string, status: number, seconds: number) {
-  const key = `${method} ${status} ${route}`
-  let observer = requestObservers.get(key)
+  let byMethod = requestObservers.get(route)
+  if (!byMethod) requestObservers.set(route, (byMethod = new Map()))
+  let byStatus = byMethod.get(method)
+  if (!byStatus) byMethod.set(method, (byStatus = new Map()))
+  let observer = byStatus.get(status)
   if (!observer) {
     observer = httpRequestDuration.labels(method, route, String(status))
-    requestObservers.set(key, observer)
+    byStatus.set(status, observer)
   }
   observer.observe(seconds)
 }
