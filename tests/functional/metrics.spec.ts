@@ -2,6 +2,8 @@ import { test } from '@japa/runner'
 import gatehouse from '#config/gatehouse'
 import metricsConfig from '#config/metrics'
 import metricsAccess from '#services/metrics_access'
+import authService from '#services/auth_service'
+import { scrape } from '#services/metrics'
 import { truncateEachTest } from '#tests/helpers/database'
 import { expireToken, makeToken, makeUser, PASSWORD } from '#tests/helpers/factories'
 import { rawRequest } from '#tests/helpers/http'
@@ -20,11 +22,11 @@ function scrapeStatus(authorization?: string) {
 }
 
 async function scrapeText() {
-  const { text } = await scrape()
+  const { text } = await scrapeHttp()
   return text
 }
 
-async function scrape(headers: Record<string, string> = {}) {
+async function scrapeHttp(headers: Record<string, string> = {}) {
   const response = await rawRequest('/metrics', { headers })
   return {
     status: response.status,
@@ -72,7 +74,7 @@ test.group('GET /metrics: who may scrape', (group) => {
   test('from loopback (the default allow list): 200, Prometheus text, every metric named', async ({
     assert,
   }) => {
-    const { status, type, text } = await scrape()
+    const { status, type, text } = await scrapeHttp()
     assert.equal(status, 200)
     assert.match(type!, /^text\/plain; version=0\.0\.4/)
     for (const name of [
@@ -96,7 +98,7 @@ test.group('GET /metrics: who may scrape', (group) => {
 
   test('from an address not allowed: 404, like a page that does not exist', async ({ assert }) => {
     metricsAccess.configure({ allow: ['10.0.0.0/8', '2001:db8::/32'], token: undefined })
-    const refused = await scrape()
+    const refused = await scrapeHttp()
     assert.equal(refused.status, 404)
     assert.notInclude(refused.text, 'gatehouse_')
 
@@ -196,6 +198,17 @@ test.group('GET /metrics: counters move', (group) => {
     })
     assert.equal(moved('gatehouse_sign_ins_total', { outcome: 'throttled' }), 1)
     assert.equal(moved('gatehouse_sign_ins_total', { outcome: 'ok' }), 0)
+  })
+
+  test('password checks waiting for a hashing slot show in the queue depth', async ({ assert }) => {
+    // run() queues synchronously: right after three calls, all but `limit` of them wait.
+    const attempts = [1, 2, 3].map(() => authService.attempt('nobody', 'wrong password'))
+    const { text } = await scrape()
+    await Promise.all(attempts)
+
+    const expected = Math.max(0, 3 - gatehouse.passwords.hashConcurrency)
+    assert.equal(sample(text, 'gatehouse_password_hash_queue_depth'), expected)
+    assert.equal(sample(await scrapeText(), 'gatehouse_password_hash_queue_depth'), 0)
   })
 
   test('revocations by source: api and leaked', async ({ assert }) => {
