@@ -4,6 +4,7 @@ import metricsConfig from '#config/metrics'
 import metricsAccess from '#services/metrics_access'
 import authService from '#services/auth_service'
 import { scrape } from '#services/metrics'
+import tokenCache from '#services/token_cache'
 import { truncateEachTest } from '#tests/helpers/database'
 import { expireToken, makeToken, makeUser, PASSWORD } from '#tests/helpers/factories'
 import { rawRequest } from '#tests/helpers/http'
@@ -155,6 +156,23 @@ test.group('GET /metrics: counters move', (group) => {
     const scraped = await scrapeText()
     assert.include(scraped, 'route="/api/v1/tokens/:id",status="401"')
     assert.notInclude(scraped, `${token.id}123`)
+  })
+
+  test('with the token cache on, the second use of a key is a hit', async ({ assert }) => {
+    const { value } = await makeToken()
+    const mode = tokenCache.config.mode
+    tokenCache.config.mode = 'memory'
+    try {
+      const moved = await delta(async () => {
+        assert.equal(await statusOf(me(value)), 200)
+        assert.equal(await statusOf(me(value)), 200)
+      })
+      assert.equal(moved('gatehouse_token_cache_misses_total'), 1)
+      assert.equal(moved('gatehouse_token_cache_hits_total'), 1)
+    } finally {
+      tokenCache.config.mode = mode
+      tokenCache.clear()
+    }
   })
 
   test('bad keys: invalid, expired and inactive, each counted', async ({ assert }) => {
