@@ -26,6 +26,7 @@ export default defineConfig({
     () => import('#providers/auto_migrate_provider'),
     () => import('#providers/token_cache_provider'),
     () => import('#providers/hashing_priority_provider'),
+    () => import('#providers/app_key_sweep_provider'),
   ],
 
   preloads: [

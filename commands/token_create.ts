@@ -4,6 +4,7 @@ import gatehouse from '#config/gatehouse'
 import tokenService from '#services/token_service'
 import userService from '#services/user_service'
 import { cliTokenMessages, createTokenValidator } from '#validators/token'
+import { TokenLimitException } from '#exceptions/token_limit_exception'
 
 /**
  * DRF's `manage.py drf_create_token <username> [-r]`: get-or-create, so the
@@ -62,9 +63,17 @@ export default class TokenCreate extends BaseCommand {
     const user = await userService.findByUsername(this.username)
     if (!user) return this.fail(`No user named "${this.username}".`)
 
-    const issued = this.regenerate
-      ? await tokenService.regenerate(user, options)
-      : await tokenService.getOrCreate(user, options)
+    let issued
+    try {
+      issued = this.regenerate
+        ? await tokenService.regenerate(user, options)
+        : await tokenService.getOrCreate(user, options)
+    } catch (error) {
+      if (!(error instanceof TokenLimitException)) throw error
+      return this.fail(
+        `User "${user.username}" already has ${error.max} live tokens, the most one user may hold: revoke one (node ace token:revoke) or let some expire.`
+      )
+    }
 
     if (!issued.created && (options.abilities || options.expiresIn)) {
       this.warn(

@@ -57,7 +57,10 @@ router
 router
   .group(() => {
     router.post('/auth/logout', [AuthController, 'logout']).as('auth.logout')
-    router.post('/auth/logout-all', [AuthController, 'logoutAll']).as('auth.logout_all')
+    router
+      .post('/auth/logout-all', [AuthController, 'logoutAll'])
+      .as('auth.logout_all')
+      .use(middleware.ability(['tokens:write']))
     router.get('/me', [MeController, 'show']).as('me')
     router.get('/protected', [MeController, 'protected']).as('protected')
 

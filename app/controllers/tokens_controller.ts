@@ -1,5 +1,6 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import tokenService from '#services/token_service'
+import tokenService, { type IssuedToken } from '#services/token_service'
+import { TokenLimitException } from '#exceptions/token_limit_exception'
 import {
   createTokenFormValidator,
   revokeAllTokensValidator,
@@ -8,39 +9,42 @@ import {
 import { revocations } from '#services/metrics'
 
 /**
- * The signed-in user's tokens in the browser. A key is shown once, through
- * a flash message (never in a URL); "Get my API token" is the same
- * get-or-create as POST /api-token-auth/.
+ * The signed-in user's tokens in the browser. A new key is rendered once, in
+ * the answer to the POST that made it (no-store): never kept in the session,
+ * a flash message, a cookie or a URL, so replaying cookies shows it to no
+ * one. "Get my API token" is the same get-or-create as POST /api-token-auth/.
  */
 export default class TokensController {
   async index({ auth, response, view }: HttpContext) {
     const tokens = await tokenService.list(auth.getUserOrFail())
-    // The page may show a key: keep it out of every cache.
     response.header('Cache-Control', 'no-store')
     return view.render('pages/tokens', { tokens })
   }
 
-  async mine({ auth, response, session }: HttpContext) {
-    const { token, value, created } = await tokenService.getOrCreate(auth.getUserOrFail())
-    session.flash('issuedToken', {
-      id: token.id,
-      name: token.name,
-      value,
-      retrievable: true,
-      created,
-    })
-    return response.redirect().toPath('/tokens')
+  async mine(ctx: HttpContext) {
+    const { auth, response, session } = ctx
+    try {
+      const issued = await tokenService.getOrCreate(auth.getUserOrFail())
+      return this.showKey(ctx, issued, true)
+    } catch (error) {
+      if (!(error instanceof TokenLimitException)) throw error
+      session.flash('error', error.message)
+      return response.redirect().toPath('/tokens')
+    }
   }
 
-  async store({ auth, request, response, session }: HttpContext) {
+  async store(ctx: HttpContext) {
+    const { auth, request, response, session } = ctx
     const { name, abilities, expiresIn } = await request.validateUsing(createTokenFormValidator)
-    const { token, value } = await tokenService.create(auth.getUserOrFail(), {
-      name,
-      abilities,
-      expiresIn,
-    })
-    session.flash('issuedToken', { id: token.id, name: token.name, value, retrievable: false })
-    return response.redirect().toPath('/tokens')
+    try {
+      const issued = await tokenService.create(auth.getUserOrFail(), { name, abilities, expiresIn })
+      return this.showKey(ctx, issued, false)
+    } catch (error) {
+      if (!(error instanceof TokenLimitException)) throw error
+      session.flashAll()
+      session.flash('error', error.message)
+      return response.redirect().toPath('/tokens')
+    }
   }
 
   async destroy({ auth, params, response, session }: HttpContext) {
@@ -63,5 +67,19 @@ export default class TokensController {
     revocations.web.inc(count)
     session.flash('success', `${count} ${count === 1 ? 'token' : 'tokens'} revoked.`)
     return response.redirect().toPath('/tokens')
+  }
+
+  /** The tokens page with the key, as the answer to the POST itself. */
+  private async showKey(
+    { auth, response, view }: HttpContext,
+    { token, value, created }: IssuedToken,
+    retrievable: boolean
+  ) {
+    const tokens = await tokenService.list(auth.getUserOrFail())
+    response.header('Cache-Control', 'no-store')
+    return view.render('pages/tokens', {
+      tokens,
+      issued: { id: token.id, name: token.name, value, retrievable, created },
+    })
   }
 }

@@ -38,6 +38,14 @@ export default class AccessToken extends BaseModel {
   @column()
   declare source: string | null
 
+  /** Fingerprint of the APP_KEY that sealed encryptedSecret (see the APP_KEY sweep). */
+  @column({ serializeAs: null })
+  declare secretKeyId: string | null
+
+  /** Set once, by the one rotation of this token that succeeded. */
+  @column.dateTime()
+  declare rotatedAt: DateTime | null
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 

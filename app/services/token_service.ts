@@ -1,6 +1,8 @@
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import encryption from '@adonisjs/core/services/encryption'
+import logger from '@adonisjs/core/services/logger'
 import string from '@adonisjs/core/helpers/string'
 import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
@@ -8,9 +10,29 @@ import User from '#models/user'
 import { generateKey, hashKey, isDrfKey, isWellFormedKey } from '#services/token_key'
 import tokenCache, { type CachedRow } from '#services/token_cache'
 import { countTokenCacheLookup } from '#services/metrics'
+import { TokenLimitException } from '#exceptions/token_limit_exception'
 
 /** Purpose bound to encrypted get-or-create keys (also used by the DRF importer). */
 export const ENCRYPTION_PURPOSE = 'gatehouse-token'
+/** Purpose of the APP_KEY fingerprint stored next to each encrypted secret. */
+export const KEY_ID_PURPOSE = 'gatehouse-token-key-id'
+
+/**
+ * Fingerprint of the APP_KEY that encrypts secrets now: a blind index (HMAC
+ * derived from the key), so it tells keys apart without revealing them.
+ */
+export function currentKeyId(encrypter: typeof encryption = encryption) {
+  return encrypter.blindIndex('app-key', KEY_ID_PURPOSE)
+}
+
+/** The columns that keep a get-or-create key retrievable. */
+export function sealSecret(value: string) {
+  return {
+    encryptedSecret: encryption.encrypt(value, { purpose: ENCRYPTION_PURPOSE }),
+    secretKeyId: currentKeyId(),
+  }
+}
+
 const TABLE = AccessToken.table
 
 export interface TokenOptions {
@@ -18,6 +40,11 @@ export interface TokenOptions {
   abilities?: string[]
   /** "30d", "12h", … ; null = never expires; undefined = the configured default. */
   expiresIn?: string | null
+  /**
+   * The token that makes the request, when a token does (the API): the new
+   * token never expires later than it. Pages and the CLI pass none.
+   */
+  issuedBy?: AccessToken | null
 }
 
 export interface IssuedToken {
@@ -25,6 +52,8 @@ export interface IssuedToken {
   /** The plaintext key. Shown to its owner once (or again, for get-or-create). */
   value: string
   created: boolean
+  /** The expiry asked for was lowered to the expiry of `issuedBy`. */
+  expiryCapped: boolean
 }
 
 export type AuthenticationResult =
@@ -38,7 +67,7 @@ export class InvalidExpiryError extends Error {}
 
 export type RotationResult =
   | { ok: true; successor: IssuedToken; previous: AccessToken }
-  | { ok: false; reason: 'not_found' | 'expired' | 'conflict' }
+  | { ok: false; reason: 'not_found' | 'expired' | 'already_rotated' | 'conflict' }
 
 function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: string } | null)?.code
@@ -68,24 +97,64 @@ export class TokenService {
     return DateTime.now().plus({ seconds: string.seconds.parse(value) })
   }
 
-  /** Creates a new token. Retrievable tokens keep their key encrypted for get-or-create. */
-  async create(user: User, options: TokenOptions & { retrievable?: boolean } = {}) {
+  /** An expiry no later than the issuing token's own (see TokenOptions.issuedBy). */
+  cappedExpiresAt(expiresIn: string | null | undefined, issuedBy?: AccessToken | null) {
+    const requested = this.expiresAt(expiresIn)
+    const limit = issuedBy?.expiresAt ?? null
+    if (limit && (requested === null || requested > limit)) {
+      return { expiresAt: limit, expiryCapped: true }
+    }
+    return { expiresAt: requested, expiryCapped: false }
+  }
+
+  /**
+   * Creates a new token, refused with TokenLimitException when the user
+   * already holds maxPerUser live tokens (counted under a lock on the user's
+   * row, so parallel requests cannot overshoot). Retrievable tokens keep
+   * their key encrypted for get-or-create.
+   */
+  async create(
+    user: User,
+    options: TokenOptions & { retrievable?: boolean } = {}
+  ): Promise<IssuedToken> {
+    const { expiresAt, expiryCapped } = this.cappedExpiresAt(options.expiresIn, options.issuedBy)
     const key = generateKey(this.config.prefix)
-    const token = await AccessToken.create({
-      tokenableId: user.id,
-      type: this.config.type,
-      name: options.name ?? this.config.defaultName,
-      hash: key.hash,
-      hint: key.hint,
-      abilities: options.abilities ?? ['*'],
-      encryptedSecret: options.retrievable
-        ? encryption.encrypt(key.value, { purpose: ENCRYPTION_PURPOSE })
-        : null,
-      expiresAt: this.expiresAt(options.expiresIn),
-      lastUsedAt: null,
+    const token = await db.transaction(async (trx) => {
+      await this.assertBelowLimit(user, trx)
+      return AccessToken.create(
+        {
+          tokenableId: user.id,
+          type: this.config.type,
+          name: options.name ?? this.config.defaultName,
+          hash: key.hash,
+          hint: key.hint,
+          abilities: options.abilities ?? ['*'],
+          ...(options.retrievable ? sealSecret(key.value) : {}),
+          expiresAt,
+          lastUsedAt: null,
+        },
+        { client: trx }
+      )
     })
     token.value = key.value
-    return { token, value: key.value, created: true } satisfies IssuedToken
+    return { token, value: key.value, created: true, expiryCapped }
+  }
+
+  /** Live tokens (no expiry, or not yet expired) count; expired ones do not. */
+  private async assertBelowLimit(user: User, trx: TransactionClientContract) {
+    if (trx.dialect.name === 'postgres') {
+      // Serialises token creation per user: the count below stays true until commit.
+      await trx.from('users').where('id', user.id).forUpdate().select('id')
+    }
+    const [{ total }] = await trx
+      .from(TABLE)
+      .where('tokenable_id', user.id)
+      .where('type', this.config.type)
+      .where((query) => query.whereNull('expires_at').orWhere('expires_at', '>', this.now()))
+      .count('* as total')
+    if (Number(total) >= this.config.maxPerUser) {
+      throw new TokenLimitException(this.config.maxPerUser)
+    }
   }
 
   /**
@@ -109,13 +178,25 @@ export class TokenService {
           : encryption.decrypt<string>(existing.encryptedSecret!, ENCRYPTION_PURPOSE)
         if (value) {
           existing.value = value
-          return { token: existing, value, created: false }
+          return { token: existing, value, created: false, expiryCapped: false }
         }
-        // Expired (or sealed with an APP_KEY that is gone): keep it as a plain
-        // expired token in the history and free the name for a new one.
+        // Expired, or sealed with an APP_KEY that is gone (its key must stop
+        // working too): keep it as a plain expired token in the history and
+        // free the name for a new one.
+        const now = this.now()
         await AccessToken.query()
           .where('id', existing.id)
-          .update({ encrypted_secret: null, updated_at: this.now() })
+          .update({
+            encrypted_secret: null,
+            updated_at: now,
+            ...(existing.isExpired ? {} : { expires_at: now }),
+          })
+        if (!existing.isExpired) {
+          logger.warn(
+            'get-or-create token %d could not be decrypted with the current APP_KEY: expired',
+            existing.id
+          )
+        }
         await this.cache.invalidate({ kind: 'token', id: existing.id })
       }
 
@@ -246,12 +327,21 @@ export class TokenService {
 
   /**
    * Issues a successor to one of the user's live tokens (same name and
-   * abilities, same lifetime, a new key) and lets the old key expire after
-   * the grace period, so requests already in flight with it still succeed.
+   * abilities, a new key) and lets the old key expire after the grace period,
+   * so requests already in flight with it still succeed. A token is rotated
+   * once: the conditional update on rotated_at lets exactly one of any number
+   * of concurrent or later attempts win; the others get "already_rotated".
+   * The successor gets the old token's lifetime counted from now, but never
+   * expires later than `issuedBy` (a token rotating itself keeps its expiry).
    * A get-or-create token hands its role to the successor: login returns the
-   * new key from now on.
+   * new key from now on. Not counted against maxPerUser: it replaces a token.
    */
-  async rotate(user: User, id: number, grace = this.config.rotationGrace): Promise<RotationResult> {
+  async rotate(
+    user: User,
+    id: number,
+    grace = this.config.rotationGrace,
+    issuedBy?: AccessToken | null
+  ): Promise<RotationResult> {
     const graceSeconds = /^0+[smhdw]?$/.test(grace.trim()) ? 0 : string.seconds.parse(grace)
     try {
       const result = await db.transaction(async (trx) => {
@@ -261,27 +351,32 @@ export class TokenService {
           .where('type', this.config.type)
           .first()
         if (!previous) return { ok: false, reason: 'not_found' } as const
+        if (previous.rotatedAt) return { ok: false, reason: 'already_rotated' } as const
         if (previous.isExpired) return { ok: false, reason: 'expired' } as const
 
         const now = DateTime.now()
         const graceEnd = now.plus({ seconds: graceSeconds })
         const retrievable = previous.isRetrievable
-        // Conditional on the secret still being there: of two concurrent
-        // rotations of a get-or-create token, only one wins.
         const updated = await trx
           .from(TABLE)
           .where('id', previous.id)
-          .if(retrievable, (query) => query.whereNotNull('encrypted_secret'))
+          .whereNull('rotated_at')
           .update({
+            rotated_at: this.now(now),
             encrypted_secret: null,
             expires_at: this.now(
               previous.expiresAt && previous.expiresAt < graceEnd ? previous.expiresAt : graceEnd
             ),
             updated_at: this.now(now),
           })
-        if (Number(updated) === 0) return { ok: false, reason: 'conflict' } as const
+        if (Number(updated) === 0) return { ok: false, reason: 'already_rotated' } as const
 
         const lifetime = previous.expiresAt?.diff(previous.createdAt)
+        const fullTerm = lifetime ? now.plus(lifetime) : null
+        const limit = issuedBy?.expiresAt ?? null
+        const expiryCapped = limit !== null && (fullTerm === null || fullTerm > limit)
+        const expiresAt = expiryCapped ? limit : fullTerm
+
         const key = generateKey(this.config.prefix)
         const token = await AccessToken.create(
           {
@@ -291,10 +386,8 @@ export class TokenService {
             hash: key.hash,
             hint: key.hint,
             abilities: previous.abilities,
-            encryptedSecret: retrievable
-              ? encryption.encrypt(key.value, { purpose: ENCRYPTION_PURPOSE })
-              : null,
-            expiresAt: lifetime ? now.plus(lifetime) : null,
+            ...(retrievable ? sealSecret(key.value) : {}),
+            expiresAt,
             lastUsedAt: null,
           },
           { client: trx }
@@ -303,7 +396,7 @@ export class TokenService {
         await previous.refresh()
         return {
           ok: true,
-          successor: { token, value: key.value, created: true },
+          successor: { token, value: key.value, created: true, expiryCapped },
           previous,
         } as const
       })

@@ -1,5 +1,7 @@
 import db from '@adonisjs/lucid/services/db'
 import { DateTime } from 'luxon'
+import gatehouse from '#config/gatehouse'
+import { generateKey } from '#services/token_key'
 import User from '#models/user'
 import tokenService from '#services/token_service'
 
@@ -34,4 +36,25 @@ export async function expireToken(id: number) {
     .from('auth_access_tokens')
     .where('id', id)
     .update({ expires_at: past.toFormat(db.connection().dialect.dateTimeFormat) })
+}
+
+/** Inserts `count` tokens for a user in one statement (live unless expiresAt is past; no key kept). */
+export async function insertTokens(user: User, count: number, expiresAt: DateTime | null = null) {
+  const format = db.connection().dialect.dateTimeFormat
+  const now = DateTime.now().toFormat(format)
+  const rows = Array.from({ length: count }, (_, index) => {
+    const key = generateKey(gatehouse.tokens.prefix)
+    return {
+      tokenable_id: user.id,
+      type: gatehouse.tokens.type,
+      name: `filler ${index}`,
+      hash: key.hash,
+      hint: key.hint,
+      abilities: JSON.stringify(['*']),
+      created_at: now,
+      updated_at: now,
+      expires_at: expiresAt?.toFormat(format) ?? null,
+    }
+  })
+  await db.table('auth_access_tokens').multiInsert(rows)
 }

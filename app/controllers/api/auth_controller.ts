@@ -18,6 +18,7 @@ export default class AuthController {
 
     const issued = await tokenService.getOrCreate(user, { name })
     await authService.recordLogin(user)
+    response.header('Cache-Control', 'no-store')
     return { token: serializeToken(issued.token, issued.value), user }
   }
 
@@ -27,6 +28,7 @@ export default class AuthController {
     return response.noContent()
   }
 
+  /** Revokes other tokens too: the route needs tokens:write (see start/routes.ts). */
   async logoutAll({ auth, response }: HttpContext) {
     revocations.api.inc(await tokenService.revokeAll(auth.getUserOrFail()))
     return response.noContent()

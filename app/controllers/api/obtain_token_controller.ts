@@ -9,7 +9,7 @@ const CREDENTIALS_ERROR = 'Unable to log in with provided credentials.'
 
 /** rest_framework.authtoken.views.obtain_auth_token, answer for answer. */
 export default class ObtainTokenController {
-  async store({ request }: HttpContext) {
+  async store({ request, response }: HttpContext) {
     const data = request.body()
     if (Array.isArray(data)) {
       throw new FieldErrorsException({
@@ -30,6 +30,7 @@ export default class ObtainTokenController {
     if (!user) throw new FieldErrorsException({ non_field_errors: [CREDENTIALS_ERROR] })
 
     const { value } = await tokenService.getOrCreate(user)
+    response.header('Cache-Control', 'no-store')
     return { token: value }
   }
 

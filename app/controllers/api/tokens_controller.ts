@@ -5,6 +5,24 @@ import { createTokenValidator, tokenIdValidator } from '#validators/token'
 import { NotFoundException, PermissionDeniedException } from '#exceptions/api_exceptions'
 import { revocations } from '#services/metrics'
 
+/** Said in the answer when a new token's expiry was lowered to the caller's. */
+const CAPPED_NOTICE =
+  'expiresAt was lowered to the expiry of the token that made this request: a token cannot create a token that outlives it.'
+
+/** 201 with a new key: never stored by a browser or a proxy; says whether its expiry was capped. */
+function createdWithKey(
+  response: HttpContext['response'],
+  issued: { expiryCapped: boolean },
+  body: Record<string, unknown>
+) {
+  response.header('Cache-Control', 'no-store')
+  return response.created({
+    ...body,
+    expiryCapped: issued.expiryCapped,
+    ...(issued.expiryCapped ? { notice: CAPPED_NOTICE } : {}),
+  })
+}
+
 /** The signed-in user's own tokens: list, create (value shown once), rotate, revoke. */
 export default class TokensController {
   async index({ auth }: HttpContext) {
@@ -25,8 +43,13 @@ export default class TokensController {
       )
     }
 
-    const issued = await tokenService.create(user, { name, abilities: requested, expiresIn })
-    return response.created({ token: serializeToken(issued.token, issued.value) })
+    const issued = await tokenService.create(user, {
+      name,
+      abilities: requested,
+      expiresIn,
+      issuedBy: current,
+    })
+    return createdWithKey(response, issued, { token: serializeToken(issued.token, issued.value) })
   }
 
   /** A successor with a new key (shown once); the old key expires after the grace period. */
@@ -44,9 +67,9 @@ export default class TokensController {
       )
     }
 
-    const result = await tokenService.rotate(user, target.id)
+    const result = await tokenService.rotate(user, target.id, undefined, current)
     if (result.ok) {
-      return response.created({
+      return createdWithKey(response, result.successor, {
         token: serializeToken(result.successor.token, result.successor.value),
         previous: serializeToken(result.previous),
       })
@@ -54,8 +77,8 @@ export default class TokensController {
     if (result.reason === 'expired') {
       return response.badRequest({ detail: 'Token has expired and cannot be rotated.' })
     }
-    if (result.reason === 'conflict') {
-      return response.conflict({ detail: 'Token is already being rotated.' })
+    if (result.reason === 'already_rotated' || result.reason === 'conflict') {
+      return response.conflict({ detail: 'Token has already been rotated.' })
     }
     throw new NotFoundException()
   }

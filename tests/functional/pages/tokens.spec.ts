@@ -4,14 +4,9 @@ import tokenService from '#services/token_service'
 import { truncateEachTest } from '#tests/helpers/database'
 import { makePageUser, PASSWORD } from './pages_helpers.js'
 
-/** The key flashed by "Get my API token" or "Create token". */
-function issuedOf(response: { flashMessage(key: string): unknown }) {
-  return response.flashMessage('issuedToken') as {
-    id: number
-    name: string
-    value: string
-    retrievable: boolean
-  }
+/** The key shown by "Get my API token" or "Create token", read from the page that answered. */
+function issuedKeyOf(response: { text(): string }) {
+  return /id="issued-key" value="([^"]+)"/.exec(response.text())?.[1] ?? ''
 }
 
 test.group('Pages: /tokens list', (group) => {
@@ -71,7 +66,7 @@ test.group('Pages: /tokens list', (group) => {
 test.group('Pages: Get my API token', (group) => {
   truncateEachTest(group)
 
-  test('gives the same key as POST /api-token-auth/, every time, through a flash', async ({
+  test('gives the same key as POST /api-token-auth/, every time, in the answer itself', async ({
     client,
     assert,
   }) => {
@@ -83,12 +78,12 @@ test.group('Pages: Get my API token', (group) => {
       .loginAs(user)
       .withCsrfToken()
       .redirects(0)
-    first.assertStatus(302)
-    first.assertHeader('location', '/tokens')
-    const issued = issuedOf(first)
-    assert.match(issued.value, /^gth_/)
-    assert.isTrue(issued.retrievable)
-    assert.notInclude(first.header('location')!, issued.value)
+    first.assertStatus(200)
+    first.assertHeader('cache-control', 'no-store')
+    first.assertFlashMissing('issuedToken')
+    const key = issuedKeyOf(first)
+    assert.match(key, /^gth_/)
+    first.assertTextIncludes('Your API token')
 
     const again = await client
       .post('/tokens/mine')
@@ -96,27 +91,22 @@ test.group('Pages: Get my API token', (group) => {
       .loginAs(user)
       .withCsrfToken()
       .redirects(0)
-    assert.equal(issuedOf(again).value, issued.value)
+    assert.equal(issuedKeyOf(again), key)
 
     const api = await client.post('/api-token-auth/').json({ username: 'ada', password: PASSWORD })
-    api.assertBody({ token: issued.value })
+    api.assertBody({ token: key })
     const tokens = await tokenService.list(user)
     assert.lengthOf(tokens, 1)
   })
 
-  test('the key is shown on the next page, with a copy button and its nonce script', async ({
-    client,
-    assert,
-  }) => {
+  test('the key is shown with a copy button and its nonce script', async ({ client, assert }) => {
     const user = await makePageUser()
-    const { token, value } = await tokenService.getOrCreate(user)
+    const { value } = await tokenService.getOrCreate(user)
     const response = await client
-      .get('/tokens')
+      .post('/tokens/mine')
       .withGuard('web')
       .loginAs(user)
-      .withFlashMessages({
-        issuedToken: { id: token.id, name: token.name, value, retrievable: true, created: true },
-      })
+      .withCsrfToken()
 
     const html = response.text()
     assert.include(html, `value="${value}"`)
@@ -140,7 +130,7 @@ test.group('Pages: Get my API token', (group) => {
 test.group('Pages: create a token', (group) => {
   truncateEachTest(group)
 
-  test('creates a token with name, abilities and expiry; the key is flashed once', async ({
+  test('creates a token with name, abilities and expiry; the key is in that answer only', async ({
     client,
     assert,
   }) => {
@@ -157,13 +147,13 @@ test.group('Pages: create a token', (group) => {
       })
       .redirects(0)
 
-    response.assertStatus(302)
-    response.assertHeader('location', '/tokens')
-    const issued = issuedOf(response)
-    assert.isFalse(issued.retrievable)
-    assert.equal(issued.name, 'CI deploy')
+    response.assertStatus(200)
+    response.assertHeader('cache-control', 'no-store')
+    response.assertFlashMissing('issuedToken')
+    response.assertTextIncludes('Token “CI deploy” created')
+    const key = issuedKeyOf(response)
 
-    const token = await AccessToken.findOrFail(issued.id)
+    const token = await AccessToken.findByOrFail('name', 'CI deploy')
     assert.equal(token.tokenableId, user.id)
     assert.deepEqual(token.abilities, ['tokens:read', 'tokens:write'])
     assert.isNull(token.encryptedSecret)
@@ -171,8 +161,8 @@ test.group('Pages: create a token', (group) => {
     assert.isAbove(days, 6.9)
     assert.isBelow(days, 7.1)
 
-    const check = await tokenService.authenticate(issued.value)
-    assert.isTrue(check.ok)
+    const api = await client.get('/api/v1/protected').header('authorization', `Token ${key}`)
+    api.assertStatus(200)
   })
 
   test('"Never" creates a token without expiry', async ({ client, assert }) => {
@@ -184,7 +174,8 @@ test.group('Pages: create a token', (group) => {
       .withCsrfToken()
       .form({ name: 'forever', abilities: '*', expiresIn: 'never' })
       .redirects(0)
-    const token = await AccessToken.findOrFail(issuedOf(response).id)
+    response.assertStatus(200)
+    const token = await AccessToken.findByOrFail('name', 'forever')
     assert.isNull(token.expiresAt)
     assert.deepEqual(token.abilities, ['*'])
   })

@@ -1,0 +1,206 @@
+import { test } from '@japa/runner'
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import app from '@adonisjs/core/services/app'
+import db from '@adonisjs/lucid/services/db'
+import logger from '@adonisjs/core/services/logger'
+import { AES256GCM } from '@adonisjs/core/encryption/drivers/aes_256_gcm'
+import env from '#start/env'
+import AccessToken from '#models/access_token'
+import tokenService, { ENCRYPTION_PURPOSE, KEY_ID_PURPOSE } from '#services/token_service'
+import appKeySweep from '#services/app_key_sweep_service'
+import { truncateEachTest } from '#tests/helpers/database'
+import { makeUser } from '#tests/helpers/factories'
+import { rawRequest } from '#tests/helpers/http'
+import type User from '#models/user'
+
+/** The APP_KEY of an earlier deployment: what sealed the tokens before a rotation. */
+const previousKey = new AES256GCM({ id: 'gcm', key: randomBytes(32).toString('base64url') })
+
+/** Seals a token's secret as the previous APP_KEY did (what a restart with a new key finds). */
+async function sealWithPreviousKey(token: AccessToken, value: string, withKeyId = true) {
+  await db
+    .from(AccessToken.table)
+    .where('id', token.id)
+    .update({
+      encrypted_secret: previousKey.encrypt(value, { purpose: ENCRYPTION_PURPOSE }),
+      secret_key_id: withKeyId ? previousKey.blindIndex('app-key', KEY_ID_PURPOSE) : null,
+    })
+}
+
+/** Pino's output in an array, at level info, for one test (see secrets_in_logs.spec.ts). */
+function captureLogs() {
+  const pino = logger.pino as any
+  const streamSym = Object.getOwnPropertySymbols(pino).find(
+    (symbol) => symbol.description === 'pino.stream'
+  )!
+  const stream = pino[streamSym]
+  const level = logger.level
+  const lines: string[] = []
+  pino[streamSym] = { write: (line: string) => lines.push(line) }
+  logger.level = 'info'
+  return {
+    lines,
+    restore() {
+      pino[streamSym] = stream
+      logger.level = level
+    },
+  }
+}
+
+/** Status and body of GET /api/v1/me with a key. */
+async function me(key: string) {
+  const response = await rawRequest('/api/v1/me', { headers: { authorization: `Token ${key}` } })
+  return { status: response.status, body: await response.json() }
+}
+
+async function statusWith(key: string) {
+  const { status } = await me(key)
+  return status
+}
+
+async function liveDefaults(user: User) {
+  const tokens = await tokenService.list(user)
+  return tokens.filter((token) => token.name === 'default' && !token.isExpired)
+}
+
+test.group('APP_KEY rotation: get-or-create keys sealed with another key', (group) => {
+  truncateEachTest(group)
+
+  test('the boot sweep expires them (one log line), keeps the others, and the next get-or-create issues a fresh key', async ({
+    assert,
+  }) => {
+    const alice = await makeUser()
+    const bob = await makeUser()
+    const carol = await makeUser()
+    const dave = await makeUser()
+    const stale = await tokenService.getOrCreate(alice)
+    await sealWithPreviousKey(stale.token, stale.value)
+    // Sealed before key ids existed (or by the DRF importer): decrypted once, at the sweep.
+    const legacyStale = await tokenService.getOrCreate(carol)
+    await sealWithPreviousKey(legacyStale.token, legacyStale.value, false)
+    const legacyCurrent = await tokenService.getOrCreate(dave)
+    await db
+      .from(AccessToken.table)
+      .where('id', legacyCurrent.token.id)
+      .update({ secret_key_id: null })
+    const current = await tokenService.getOrCreate(bob)
+
+    // Before the sweep the stale key still authenticates: that is the hole.
+    assert.equal(await statusWith(stale.value), 200)
+
+    const capture = captureLogs()
+    let result
+    try {
+      result = await appKeySweep.run()
+    } finally {
+      capture.restore()
+    }
+    assert.deepEqual(result, { expired: 2, adopted: 1 })
+    assert.lengthOf(capture.lines, 1)
+    assert.include(
+      JSON.parse(capture.lines[0]).msg,
+      'APP_KEY changed: 2 get-or-create token(s) sealed with another key were expired'
+    )
+    for (const secret of [stale.value, legacyStale.value, current.value]) {
+      assert.notInclude(capture.lines[0], secret)
+    }
+
+    for (const key of [stale.value, legacyStale.value]) {
+      assert.deepEqual(await me(key), { status: 401, body: { detail: 'Token has expired.' } })
+    }
+    assert.equal(await statusWith(current.value), 200)
+    assert.equal(await statusWith(legacyCurrent.value), 200)
+    const adopted = await AccessToken.findOrFail(legacyCurrent.token.id)
+    assert.isNotNull(adopted.secretKeyId)
+    assert.isTrue(adopted.isRetrievable)
+
+    // A second sweep has nothing to do.
+    assert.deepEqual(await appKeySweep.run(), { expired: 0, adopted: 0 })
+
+    const fresh = await tokenService.getOrCreate(alice)
+    assert.isTrue(fresh.created)
+    assert.notEqual(fresh.value, stale.value)
+    assert.equal(await statusWith(fresh.value), 200)
+    assert.lengthOf(await liveDefaults(alice), 1)
+    const bobAgain = await tokenService.getOrCreate(bob)
+    assert.equal(bobAgain.value, current.value)
+  })
+
+  test('without a sweep, get-or-create expires the undecryptable token (one log line) and issues one fresh key', async ({
+    assert,
+  }) => {
+    const alice = await makeUser()
+    const stale = await tokenService.getOrCreate(alice)
+    await sealWithPreviousKey(stale.token, stale.value)
+
+    const capture = captureLogs()
+    let fresh
+    try {
+      fresh = await tokenService.getOrCreate(alice)
+    } finally {
+      capture.restore()
+    }
+    assert.isTrue(fresh.created)
+    assert.notEqual(fresh.value, stale.value)
+    assert.lengthOf(capture.lines, 1)
+    assert.include(
+      JSON.parse(capture.lines[0]).msg,
+      'could not be decrypted with the current APP_KEY'
+    )
+    assert.notInclude(capture.lines[0], stale.value)
+
+    assert.equal(await statusWith(stale.value), 401)
+    assert.equal(await statusWith(fresh.value), 200)
+    assert.lengthOf(await liveDefaults(alice), 1)
+  })
+
+  test('restart with another APP_KEY: the server sweeps at boot and the old default key is refused', async ({
+    assert,
+  }) => {
+    const alice = await makeUser()
+    const old = await tokenService.getOrCreate(alice)
+    const port = env.get('PORT', 3333) + 20000
+
+    const child = spawn(process.execPath, ['--import=@poppinss/ts-exec', 'bin/server.ts'], {
+      cwd: app.makePath(),
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        APP_KEY: randomBytes(32).toString('base64url'),
+        PORT: String(port),
+        LOG_LEVEL: 'warn',
+        DB_AUTO_MIGRATE: 'false',
+      },
+    })
+    let output = ''
+    child.stdout!.on('data', (chunk) => (output += chunk))
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    try {
+      let status = 0
+      // Bounded wait for the process to serve (a wait, not an assertion on time).
+      for (let attempt = 0; attempt < 300 && status !== 200; attempt++) {
+        if (child.exitCode !== null) break
+        status = await fetch(`http://127.0.0.1:${port}/health/live`)
+          .then((response) => response.status)
+          .catch(() => 0)
+        if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      assert.equal(status, 200, 'the server with the new APP_KEY started')
+
+      const response = await fetch(`http://127.0.0.1:${port}/api/v1/me`, {
+        headers: { authorization: `Token ${old.value}` },
+      })
+      assert.equal(response.status, 401)
+      assert.include(output, 'APP_KEY changed: 1 get-or-create token(s) sealed with another key')
+      assert.notInclude(output, old.value)
+    } finally {
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+      await exited
+      clearTimeout(timer)
+    }
+    assert.lengthOf(await liveDefaults(alice), 0)
+  })
+})
