@@ -84,6 +84,19 @@ const gatehouseConfig = {
     /** Password `node ace user:create` uses when no terminal or stdin gives one. */
     userPassword: env.get('GATEHOUSE_USER_PASSWORD'),
   },
+  /** Device sign-in for command-line tools (RFC 8628): POST /api/v1/device/authorize, /device. */
+  device: {
+    /** How long a device code and its user code stay usable. */
+    lifetime: '15m',
+    /** Seconds a tool waits between polls of POST /api/v1/device/token (+5 per slow_down). */
+    interval: 5,
+    /** Wrong user codes typed on /device, per signed-in user and per IP address. */
+    userCodeThrottle: { requests: 10, duration: '15m', blockDuration: '15m' },
+    /** Base of verification_uri (APP_URL); unset: the scheme and host of the request. */
+    baseUrl: env.get('APP_URL') ?? null,
+    /** POST /api/v1/device/authorize per IP address. */
+    authorizeThrottle: { requests: 30, duration: '1m', blockDuration: '1m' },
+  },
 }
 
 export default gatehouseConfig

@@ -14,6 +14,9 @@ import env from '#start/env'
 import app from '@adonisjs/core/services/app'
 import { defineConfig, stores } from '@adonisjs/session'
 
+/** Inactivity after which a session ends; user_sessions rows idle this long are deleted too. */
+export const sessionAge = '2h'
+
 const sessionConfig = defineConfig({
   enabled: true,
   cookieName: 'gatehouse-session',
@@ -22,7 +25,7 @@ const sessionConfig = defineConfig({
   | Keep the cookie across browser restarts, for at most `age` of inactivity.
   */
   clearWithBrowser: false,
-  age: '2h',
+  age: sessionAge,
 
   cookie: {
     path: '/',

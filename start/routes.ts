@@ -20,6 +20,9 @@ const HomeController = () => import('#controllers/home_controller')
 const SessionController = () => import('#controllers/session_controller')
 const DashboardController = () => import('#controllers/dashboard_controller')
 const WebTokensController = () => import('#controllers/tokens_controller')
+const AccountController = () => import('#controllers/account_controller')
+const DeviceController = () => import('#controllers/api/device_controller')
+const WebDeviceController = () => import('#controllers/device_controller')
 const LeakedTokensController = () => import('#controllers/api/leaked_tokens_controller')
 const MetricsController = () => import('#controllers/metrics_controller')
 
@@ -118,6 +121,42 @@ router
     middleware.session(),
     middleware.csrf(),
     middleware.silentAuth({ guards: ['web'] }),
+  ])
+
+/*
+| API v1, anyone: device sign-in for command-line tools (RFC 8628). The
+| tool starts it and polls; a person approves it on /device.
+*/
+router
+  .group(() => {
+    router.post('/device/authorize', [DeviceController, 'authorize']).as('device.authorize')
+    router.post('/device/token', [DeviceController, 'token']).as('device.token')
+  })
+  .prefix('/api/v1')
+  .as('api.v1')
+  .use([middleware.api()])
+
+/*
+| Pages, signed-in people only: my account (password, browser sessions)
+| and the approval of device sign-ins.
+*/
+router
+  .group(() => {
+    router.get('/account', [AccountController, 'show']).as('account')
+    router.post('/account/password', [AccountController, 'updatePassword']).as('account.password')
+    router
+      .post('/account/sessions/end', [AccountController, 'endSessions'])
+      .as('account.sessions.end')
+    router.get('/device', [WebDeviceController, 'show']).as('device')
+    router.post('/device', [WebDeviceController, 'lookup']).as('device.lookup')
+    router.post('/device/decision', [WebDeviceController, 'decide']).as('device.decide')
+  })
+  .use([
+    middleware.pageCsp(),
+    middleware.session(),
+    middleware.csrf(),
+    middleware.silentAuth({ guards: ['web'] }),
+    middleware.auth({ guards: ['web'] }),
   ])
 
 /*

@@ -37,6 +37,10 @@ export default class SessionController {
 
     await auth.use('web').login(user)
     await authService.recordLogin(user)
+    if (user.passwordMustChange) {
+      session.flash('error', 'Your password was set by an administrator: choose a new one.')
+      return response.redirect().toPath('/account')
+    }
     return response.redirect().toIntended('/dashboard')
   }
 

@@ -10,6 +10,12 @@ import {
   TokenAuthenticationException,
   WWW_AUTHENTICATE,
 } from '#exceptions/api_exceptions'
+import {
+  API_CONTENT_TYPE,
+  allowForPattern,
+  allowHeader,
+  optionsMetadata,
+} from '#middleware/api_middleware'
 
 const DATABASE_DOWN_CODES = new Set([
   'ECONNREFUSED',
@@ -70,6 +76,12 @@ export default class HttpExceptionHandler extends ExceptionHandler {
   async handle(error: unknown, ctx: HttpContext) {
     if (!isApiRequest(ctx)) return super.handle(error, ctx)
     const { status, body, headers } = this.toApiResponse(error, ctx)
+    if (ctx.request.url().startsWith('/api')) {
+      // DRF's headers on every answer, errors raised before ApiMiddleware ran included.
+      ctx.response.header('content-type', API_CONTENT_TYPE)
+      const allow = ctx.route && allowForPattern(ctx.route.pattern)
+      if (allow) ctx.response.header('allow', allow)
+    }
     for (const [name, value] of Object.entries(headers)) ctx.response.header(name, value)
     return ctx.response.status(status).send(body)
   }
@@ -115,7 +127,11 @@ export default class HttpExceptionHandler extends ExceptionHandler {
     if (err?.code === 'E_ROUTE_NOT_FOUND') {
       const allowed = this.allowedMethods(ctx)
       if (allowed.length > 0) {
-        headers['Allow'] = allowed.join(', ')
+        headers['Allow'] = allowHeader(allowed.map(({ method }) => method))
+        // No route answers OPTIONS: DRF's APIView.options, for any path that exists.
+        if (ctx.request.method() === 'OPTIONS' && ctx.request.url().startsWith('/api')) {
+          return { status: 200, body: optionsMetadata(allowed[0].route), headers }
+        }
         return {
           status: 405,
           body: { detail: `Method "${ctx.request.method()}" not allowed.` },
@@ -163,6 +179,9 @@ export default class HttpExceptionHandler extends ExceptionHandler {
 
   private allowedMethods(ctx: HttpContext) {
     const url = ctx.request.url()
-    return METHODS.filter((method) => router.match(url, method, false) !== null)
+    return METHODS.flatMap((method) => {
+      const match = router.match(url, method, false)
+      return match ? [{ method, route: match.route }] : []
+    })
   }
 }

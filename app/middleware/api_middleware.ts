@@ -1,17 +1,99 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import type { NextFn } from '@adonisjs/core/types/http'
+import router from '@adonisjs/core/services/router'
 import { UnsupportedMediaTypeException } from '#exceptions/api_exceptions'
 
 const PARSED_TYPES = ['json', 'urlencoded', 'multipart']
 
+/** DRF's JSONRenderer media type: it sends no charset parameter. */
+export const API_CONTENT_TYPE = 'application/json'
+
+/** Django's View.http_method_names order, which DRF's Allow header follows. */
+const METHOD_ORDER = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']
+
+/** What DRF's default parsers read (JSONParser, FormParser, MultiPartParser). */
+const DEFAULT_PARSES = [
+  'application/json',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data',
+]
+
 /**
- * For JSON API routes: the answer is JSON whatever Accept says, and a body
- * in a format the body parser does not read is refused with 415 instead of
- * being silently ignored.
+ * DRF's SimpleMetadata for rest_framework.authtoken.views.ObtainAuthToken
+ * (OPTIONS /api-token-auth/): the class has no docstring, one renderer, its
+ * own parser order, and AuthTokenSerializer's three CharFields.
+ */
+export const OBTAIN_AUTH_TOKEN_METADATA = {
+  name: 'Obtain Auth Token',
+  description: '',
+  renders: ['application/json'],
+  parses: ['application/x-www-form-urlencoded', 'multipart/form-data', 'application/json'],
+  actions: {
+    POST: {
+      username: { type: 'string', required: true, read_only: false, label: 'Username' },
+      password: { type: 'string', required: true, read_only: false, label: 'Password' },
+      token: { type: 'string', required: false, read_only: true, label: 'Token' },
+    },
+  },
+}
+
+/** `GET, HEAD, OPTIONS` from ['GET', 'HEAD']: Django's order, OPTIONS always. */
+export function allowHeader(methods: Iterable<string>) {
+  const allowed = new Set(methods)
+  return METHOD_ORDER.filter((method) => method === 'OPTIONS' || allowed.has(method)).join(', ')
+}
+
+let allowByPattern: Map<string, string> | undefined
+
+/** The Allow header of an API route pattern, computed once for all routes. */
+export function allowForPattern(pattern: string): string | undefined {
+  if (!allowByPattern) {
+    const methods = new Map<string, string[]>()
+    for (const routes of Object.values(router.toJSON())) {
+      for (const route of routes) {
+        if (!route.pattern.startsWith('/api')) continue
+        methods.set(route.pattern, [...(methods.get(route.pattern) ?? []), ...route.methods])
+      }
+    }
+    allowByPattern = new Map([...methods].map(([key, list]) => [key, allowHeader(list)]))
+  }
+  return allowByPattern.get(pattern)
+}
+
+/**
+ * The body of OPTIONS on an API path (DRF's SimpleMetadata shape). DRF's
+ * endpoint gets DRF's exact answer; Gatehouse's own routes get a name from
+ * their path (`/api/v1/tokens/:id/rotate` → "Tokens Rotate", a trailing
+ * parameter → "… Instance") and no `actions`.
+ */
+export function optionsMetadata(route: { pattern: string; name?: string }) {
+  if (route.name === 'drf.obtain') return OBTAIN_AUTH_TOKEN_METADATA
+  const segments = route.pattern.replace(/^\/api\/v\d+\/?/, '').split('/')
+  const words = segments
+    .filter((segment) => segment !== '' && !segment.startsWith(':'))
+    .flatMap((segment) => segment.split(/[-_]/))
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+  if (segments.at(-1)?.startsWith(':')) words.push('Instance')
+  return {
+    name: words.join(' ') || 'Api Root',
+    description: '',
+    renders: ['application/json'],
+    parses: DEFAULT_PARSES,
+  }
+}
+
+/**
+ * For JSON API routes: the answer is JSON whatever Accept says, with DRF's
+ * headers (Content-Type without charset, Allow), and a body in a format the
+ * body parser does not read is refused with 415 instead of being silently
+ * ignored.
  */
 export default class ApiMiddleware {
-  handle({ request }: HttpContext, next: NextFn) {
+  handle({ request, response, route }: HttpContext, next: NextFn) {
     request.request.headers.accept = 'application/json'
+    response.header('content-type', API_CONTENT_TYPE)
+    const allow = route && allowForPattern(route.pattern)
+    if (allow) response.header('allow', allow)
 
     if (request.hasBody() && request.header('content-length') !== '0') {
       const contentType = request.header('content-type')

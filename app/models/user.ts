@@ -38,6 +38,10 @@ export default class User extends compose(BaseModel, AuthFinder) {
   @column.dateTime()
   declare lastLoginAt: DateTime | null
 
+  /** A temporary password set by staff: pages only to change it, no API token until then. */
+  @column({ consume: Boolean })
+  declare passwordMustChange: boolean
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 

@@ -165,7 +165,7 @@ test.group('POST /api-token-auth/ (DRF obtain_auth_token)', (group) => {
     const response = await client.get(URL)
     response.assertStatus(405)
     response.assertBody({ detail: 'Method "GET" not allowed.' })
-    response.assertHeader('allow', 'POST')
+    response.assertHeader('allow', 'POST, OPTIONS')
   })
 
   test('an unsupported content type → 415', async ({ assert }) => {

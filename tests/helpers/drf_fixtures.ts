@@ -17,12 +17,9 @@ export interface ManifestUser {
   token: string | null
 }
 
-/**
- * The Django + DRF test database (read-only): ../shared/fixtures/django-authtoken
- * from the app root, or GATEHOUSE_FIXTURES_DIR.
- */
+/** The Django + DRF test databases, committed in the repository (read-only; see its README). */
 export function fixturesDir() {
-  return process.env.GATEHOUSE_FIXTURES_DIR ?? app.makePath('../shared/fixtures/django-authtoken')
+  return app.makePath('tests/fixtures/django')
 }
 
 export const sqliteFixture = () => `${fixturesDir()}/django-authtoken.sqlite3`

@@ -5,6 +5,7 @@ import tokenService from '#services/token_service'
 import { loginValidator } from '#validators/auth'
 import { serializeToken } from '#services/token_presenter'
 import { revocations } from '#services/metrics'
+import { MUST_CHANGE_PASSWORD } from '#services/user_service'
 
 /** Versioned sign-in/out: get-or-create of a named token, revocation. */
 export default class AuthController {
@@ -15,6 +16,7 @@ export default class AuthController {
     if (!user) {
       return response.badRequest({ detail: 'Unable to log in with provided credentials.' })
     }
+    if (user.passwordMustChange) return response.forbidden({ detail: MUST_CHANGE_PASSWORD })
 
     const issued = await tokenService.getOrCreate(user, { name })
     await authService.recordLogin(user)

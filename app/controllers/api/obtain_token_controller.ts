@@ -2,6 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import { type errors as vineErrors } from '@vinejs/vine'
 import loginThrottle from '#services/login_throttle'
 import tokenService from '#services/token_service'
+import { MUST_CHANGE_PASSWORD } from '#services/user_service'
 import { drfMessages, obtainTokenValidator } from '#validators/auth'
 import { FieldErrorsException } from '#exceptions/api_exceptions'
 
@@ -28,6 +29,9 @@ export default class ObtainTokenController {
       request.ip()
     )
     if (!user) throw new FieldErrorsException({ non_field_errors: [CREDENTIALS_ERROR] })
+    if (user.passwordMustChange) {
+      throw new FieldErrorsException({ non_field_errors: [MUST_CHANGE_PASSWORD] })
+    }
 
     const { value } = await tokenService.getOrCreate(user)
     response.header('Cache-Control', 'no-store')
