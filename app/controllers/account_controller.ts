@@ -4,6 +4,7 @@ import loginThrottle from '#services/login_throttle'
 import userService, { UserInputError } from '#services/user_service'
 import userSessionService from '#services/user_session_service'
 import { changePasswordValidator, endSessionsValidator } from '#validators/account'
+import { revocations } from '#services/metrics'
 
 /** /account: change my password, see and end my browser sessions. */
 export default class AccountController {
@@ -60,6 +61,7 @@ export default class AccountController {
       return this.backWithFieldError(response, session, { newPassword: [error.message] })
     }
 
+    revocations.web.inc(result.tokensRevoked)
     session.regenerate()
     const ended = result.sessionsEnded
     const parts = [
