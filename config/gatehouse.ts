@@ -79,6 +79,11 @@ const gatehouseConfig = {
     hashConcurrency: env.get('PASSWORD_HASH_CONCURRENCY', 1),
     /** Nice value of the hashing threads in web processes (Linux; 0 = unchanged, up to 19). */
     hashNice: env.get('PASSWORD_HASH_NICE', 10),
+    /**
+     * Password checks that may wait for one of those slots per process; when
+     * they are all taken, sign-in answers 503 with Retry-After at once.
+     */
+    hashQueue: env.get('PASSWORD_HASH_QUEUE', 64),
   },
   commands: {
     /** Password `node ace user:create` uses when no terminal or stdin gives one. */
@@ -96,6 +101,13 @@ const gatehouseConfig = {
     baseUrl: env.get('APP_URL') ?? null,
     /** POST /api/v1/device/authorize per IP address. */
     authorizeThrottle: { requests: 30, duration: '1m', blockDuration: '1m' },
+  },
+  shutdown: {
+    /**
+     * On SIGTERM/SIGINT a web process drains for at most this long (ms), then
+     * cuts what is still open and exits 1 (docs/operations.md).
+     */
+    timeoutMs: env.get('SHUTDOWN_TIMEOUT'),
   },
 }
 

@@ -3,27 +3,27 @@
 | Soak test: `npm run soak [-- --duration=20 --clients=24]`
 |--------------------------------------------------------------------------
 |
-| Starts the app (bin/server.ts, NODE_ENV=production, a fresh SQLite file
-| under tmp/, a free loopback port), seeds users, then lets many concurrent
+| Starts the app (tests/helpers/app_process.ts: bin/server.ts, production,
+| a fresh SQLite file under tmp/, a free loopback port), seeds users, then lets many concurrent
 | clients mix obtain, login, authenticated calls, token create/rotate/revoke
 | and logout for a fixed time. It then checks that:
 |   - no answer was a 5xx;
 |   - get-or-create converges: one live get-or-create token per user and
 |     name in the database, and concurrent obtains for a user agree on a key;
 |   - every revoked (or rotated, after its grace) key is refused;
-|   - the server's RSS stopped growing after warm-up.
+|   - the server's RSS stopped growing after warm-up;
+|   - it stops gracefully on SIGTERM (exit 0: drained before its deadline).
 | Prints a summary, exits 1 when a check fails. Loopback only; stops itself.
 |
 */
 
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
-import net from 'node:net'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { DatabaseSync } from 'node:sqlite'
 import { Scrypt } from '@adonisjs/core/hash/drivers/scrypt'
+import { AppProcess } from '../tests/helpers/app_process.ts'
 
 const ROOT = new URL('../', import.meta.url).pathname
 const PASSWORD = 'soak-password-1234'
@@ -85,17 +85,6 @@ const stats = new Map<Action, Stats>()
 const serverErrors: string[] = []
 const revokedKeys: string[] = []
 const rotatedKeys: string[] = []
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 function pick<T>(items: T[]): T | undefined {
   return items[Math.floor(Math.random() * items.length)]
@@ -250,19 +239,6 @@ async function runClient(api: Api, username: string, until: number) {
   }
 }
 
-async function waitForHealth(base: string, server: ChildProcess) {
-  const deadline = Date.now() + 60_000
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`server exited with code ${server.exitCode}`)
-    try {
-      const response = await fetch(`${base}/health`)
-      if (response.status === 200) return
-    } catch {}
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-  throw new Error('server did not become healthy within 60 s')
-}
-
 async function seedUsers(databaseFile: string) {
   const scrypt = new Scrypt({ cost: 16384, blockSize: 8, parallelization: 1, maxMemory: 33554432 })
   const password = await scrypt.make(PASSWORD)
@@ -287,23 +263,13 @@ function printTable(title: string, header: string[], rows: (string | number)[][]
 }
 
 async function main() {
-  const port = flags.port ? Number(flags.port) : await freePort()
-  const base = `http://127.0.0.1:${port}`
   const workdir = `tmp/soak-${process.pid}`
   const databaseFile = join(ROOT, workdir, 'db.sqlite3')
   mkdirSync(join(ROOT, workdir), { recursive: true })
 
-  const output: string[] = []
-  const server = spawn(process.execPath, ['--import=@poppinss/ts-exec', 'bin/server.ts'], {
-    cwd: ROOT,
+  const server = await AppProcess.start({
+    port: flags.port ? Number(flags.port) : undefined,
     env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      APP_KEY: randomBytes(32).toString('base64url'),
-      APP_URL: base,
-      LOG_LEVEL: 'warn',
       DB_CONNECTION: 'sqlite',
       DB_SQLITE_PATH: `${workdir}/db.sqlite3`,
       DB_AUTO_MIGRATE: 'true',
@@ -311,22 +277,11 @@ async function main() {
       LOGIN_THROTTLE_IP_REQUESTS: '1000000',
       TOKEN_ROTATION_GRACE: `${ROTATION_GRACE_SECONDS}s`,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   })
-  const keep = (chunk: Buffer) => {
-    output.push(chunk.toString())
-    if (output.length > 200) output.shift()
-  }
-  server.stdout!.on('data', keep)
-  server.stderr!.on('data', keep)
-  const stopServer = () => {
-    if (server.exitCode === null) server.kill('SIGTERM')
-  }
-  process.on('exit', stopServer)
+  const base = server.url
 
   const checks: [string, boolean, string][] = []
   try {
-    await waitForHealth(base, server)
     await seedUsers(databaseFile)
     console.log(
       `soak: ${CLIENTS} clients, ${USERS} users, ${DURATION_MS / 1000} s against ${base} (pid ${server.pid})`
@@ -405,15 +360,12 @@ async function main() {
   } catch (error) {
     checks.push(['soak ran', false, (error as Error).message])
   } finally {
-    stopServer()
-    await new Promise((resolve) => {
-      if (server.exitCode !== null) return resolve(null)
-      server.once('exit', resolve)
-      setTimeout(() => {
-        server.kill('SIGKILL')
-        resolve(null)
-      }, 5000).unref()
-    })
+    const exit = await server.stop()
+    checks.push([
+      'graceful stop (SIGTERM)',
+      exit.code === 0,
+      `exit ${exit.signal ?? `code ${exit.code}`}`,
+    ])
     rmSync(join(ROOT, workdir), { recursive: true, force: true })
   }
 
@@ -444,7 +396,7 @@ async function main() {
   const failed = checks.some(([, ok]) => !ok)
   if (serverErrors.length > 0) console.log(`\nFirst 5xx answers:\n${serverErrors.join('\n')}`)
   if (failed) {
-    console.log(`\nServer output (tail):\n${output.join('').slice(-4000)}`)
+    console.log(`\nServer output (tail):\n${server.output.slice(-4000)}`)
     process.exitCode = 1
   }
 }

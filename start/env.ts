@@ -15,6 +15,7 @@
 import { isIP } from 'node:net'
 import { Env } from '@adonisjs/core/env'
 import { Secret } from '@adonisjs/core/helpers'
+import string from '@adonisjs/core/helpers/string'
 import { ensureDotEnv } from '#start/dotenv'
 
 const APP_ROOT = new URL('../', import.meta.url)
@@ -108,6 +109,7 @@ export default await Env.create(APP_ROOT, {
   */
   PASSWORD_HASH_CONCURRENCY: Env.schema.number.optional(),
   PASSWORD_HASH_NICE: Env.schema.number.optional(),
+  PASSWORD_HASH_QUEUE: Env.schema.number.optional(),
 
   /*
   |----------------------------------------------------------
@@ -123,33 +125,64 @@ export default await Env.create(APP_ROOT, {
 
   /*
   |----------------------------------------------------------
+  | Stopping and the cluster (bin/cluster.js)
+  |----------------------------------------------------------
+  */
+  SHUTDOWN_TIMEOUT: (key: string, value?: string) => shutdownTimeout(key, value),
+  WEB_CONCURRENCY: Env.schema.number.optional(),
+
+  /*
+  |----------------------------------------------------------
   | Operator metrics (GET /metrics): who may scrape
   |----------------------------------------------------------
   */
-  METRICS_ALLOW: (key: string, value?: string) => {
-    if (value === undefined) return undefined
-    const entries = value.split(/[\s,]+/).filter((entry) => entry !== '')
-    for (const entry of entries) {
-      const [address, bits, extra] = entry.split('/')
-      const family = isIP(address)
-      const maxBits = family === 6 ? 128 : 32
-      if (
-        family === 0 ||
-        extra !== undefined ||
-        (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits))
-      ) {
-        throw new Error(
-          `Value for environment variable "${key}" must list IP addresses or CIDR ranges, e.g. 127.0.0.1,::1,10.0.0.0/8 (got "${entry}")`
-        )
-      }
-    }
-    return entries
-  },
-  METRICS_TOKEN: (key: string, value?: string) => {
-    if (!value) return undefined
-    if (value.length < 16) {
-      throw new Error(`Value for environment variable "${key}" must be at least 16 characters`)
-    }
-    return new Secret(value)
-  },
+  METRICS_ALLOW: (key: string, value?: string) => addressList(key, value),
+  METRICS_TOKEN: (key: string, value?: string) => bearerSecret(key, value),
 })
+
+/**
+ * How long a stopping process may drain, in milliseconds: "10s", "1m",
+ * "500ms", or a bare number of seconds. Default 10 s. Read by the web
+ * process and by the cluster's primary, which boots no app: hence here.
+ */
+function shutdownTimeout(key: string, value?: string): number {
+  if (value === undefined || value.trim() === '') return 10_000
+  const text = value.trim()
+  let ms: number | undefined
+  try {
+    ms = /^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : string.milliseconds.parse(text)
+  } catch {}
+  if (ms === undefined || !(ms >= 100 && ms <= 3_600_000)) {
+    throw new Error(
+      `Value for environment variable "${key}" must be a duration from 100ms to 1h (e.g. "10s")`
+    )
+  }
+  return ms
+}
+
+/** IP addresses and CIDR ranges, comma or space separated; "" = none. */
+function addressList(key: string, value?: string): string[] | undefined {
+  if (value === undefined) return undefined
+  const entries = value.split(/[\s,]+/).filter((entry) => entry !== '')
+  for (const entry of entries) {
+    const [address, bits, extra] = entry.split('/')
+    const family = isIP(address)
+    const maxBits = family === 6 ? 128 : 32
+    const badBits = bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits)
+    if (family === 0 || extra !== undefined || badBits) {
+      throw new Error(
+        `Value for environment variable "${key}" must list IP addresses or CIDR ranges, e.g. 127.0.0.1,::1,10.0.0.0/8 (got "${entry}")`
+      )
+    }
+  }
+  return entries
+}
+
+/** A bearer secret long enough not to be guessed. */
+function bearerSecret(key: string, value?: string): Secret<string> | undefined {
+  if (!value) return undefined
+  if (value.length < 16) {
+    throw new Error(`Value for environment variable "${key}" must be at least 16 characters`)
+  }
+  return new Secret(value)
+}

@@ -4,6 +4,7 @@ import loginThrottle from '#services/login_throttle'
 import userService, { UserInputError } from '#services/user_service'
 import userSessionService from '#services/user_session_service'
 import { changePasswordValidator, endSessionsValidator } from '#validators/account'
+import { ServiceUnavailableException } from '#exceptions/api_exceptions'
 import { revocations } from '#services/metrics'
 
 /** /account: change my password, see and end my browser sessions. */
@@ -39,6 +40,11 @@ export default class AccountController {
       await loginThrottle.hit(request.ip())
       verified = await loginThrottle.attempt(user.username, currentPassword, request.ip())
     } catch (error) {
+      if (error instanceof ServiceUnavailableException) {
+        // Password checks busy (or shutting down): nothing changed, say so on the page.
+        session.flashErrors({ E_TOO_MANY_REQUESTS: error.message })
+        return response.redirect().toPath('/account')
+      }
       if (!(error instanceof limiterErrors.E_TOO_MANY_REQUESTS)) throw error
       session.flashErrors({ E_TOO_MANY_REQUESTS: `Too many attempts. ${error.message}` })
       return response.redirect().toPath('/account')

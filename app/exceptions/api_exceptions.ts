@@ -66,3 +66,25 @@ export class NotFoundException extends Exception {
     super(message)
   }
 }
+
+/** A request refused for now, not for what it is: 503 with Retry-After, never logged. */
+export class ServiceUnavailableException extends Exception {
+  static status = 503
+  static code = 'E_SERVICE_UNAVAILABLE'
+
+  constructor(
+    message: string,
+    public retryAfter = 5
+  ) {
+    super(message)
+  }
+
+  /** Sign-in refused because every password-hash slot and queue place is taken, or shutdown. */
+  static signIn(reason: 'full' | 'closed') {
+    return new ServiceUnavailableException(
+      reason === 'full'
+        ? 'Too many sign-in attempts are being checked right now. Try again in a few seconds.'
+        : 'The server is restarting. Try again in a few seconds.'
+    )
+  }
+}

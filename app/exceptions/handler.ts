@@ -7,6 +7,7 @@ import { type HttpContext, ExceptionHandler } from '@adonisjs/core/http'
 import type { StatusPageRange, StatusPageRenderer } from '@adonisjs/core/types/http'
 import {
   FieldErrorsException,
+  ServiceUnavailableException,
   TokenAuthenticationException,
   WWW_AUTHENTICATE,
 } from '#exceptions/api_exceptions'
@@ -62,6 +63,8 @@ export default class HttpExceptionHandler extends ExceptionHandler {
   protected debug = !app.inProduction
   /** Client errors are answered, not logged: a flood of them must not flood the logs. */
   protected ignoreStatuses = [400, 401, 403, 404, 405, 413, 415, 422, 429]
+  /** Refusals under load or during shutdown: answered, not logged, for the same reason. */
+  protected ignoreCodes = ['E_SERVICE_UNAVAILABLE']
   protected renderStatusPages = true
   protected statusPages: Record<StatusPageRange, StatusPageRenderer> = {
     '404': (_, { view }) => view.render('pages/errors/not_found'),
@@ -113,6 +116,10 @@ export default class HttpExceptionHandler extends ExceptionHandler {
     }
     if (error instanceof FieldErrorsException) {
       return { status: 400, body: error.fields, headers }
+    }
+    if (error instanceof ServiceUnavailableException) {
+      headers['Retry-After'] = String(error.retryAfter)
+      return { status: 503, body: { detail: error.message }, headers }
     }
     if (error instanceof vineErrors.E_VALIDATION_ERROR) {
       const messages = error.messages as { field: string; message: string }[]

@@ -4,13 +4,23 @@ import { errors as authErrors } from '@adonisjs/auth'
 import gatehouse from '#config/gatehouse'
 import User from '#models/user'
 import { ConcurrencyLimit } from '#services/concurrency_limit'
-import { measurePasswordHashQueue } from '#services/metrics'
+import gracefulShutdown from '#services/graceful_shutdown'
+import { ServiceUnavailableException } from '#exceptions/api_exceptions'
+import { measurePasswordHashQueue, passwordHashRefusals } from '#services/metrics'
 
 /** Checks username-or-email + password the way Django's ModelBackend does. */
 export class AuthService {
   constructor(
     private config = gatehouse.passwords,
-    private hashing = new ConcurrencyLimit(config.hashConcurrency)
+    /** Bounded queue; refused (503) when full or when the process starts shutting down. */
+    readonly hashing = new ConcurrencyLimit(config.hashConcurrency, {
+      maxWaiting: config.hashQueue,
+      signal: gracefulShutdown.signal,
+      refuse: (reason) => {
+        passwordHashRefusals.inc()
+        return ServiceUnavailableException.signIn(reason)
+      },
+    })
   ) {
     measurePasswordHashQueue(() => this.hashing.waiting)
   }

@@ -1,5 +1,4 @@
 import { test } from '@japa/runner'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
@@ -10,9 +9,10 @@ import tokenCache from '#services/token_cache'
 import tokenService from '#services/token_service'
 import userService from '#services/user_service'
 import { dialectName, truncateEachTest } from '#tests/helpers/database'
+import { AppProcess } from '#tests/helpers/app_process'
 
 /*
-| Two app processes (ports 43005 and 44005) on one PostgreSQL and one Redis,
+| Two app processes (free ports) on one PostgreSQL and one Redis,
 | each with its token cache on (TOKEN_CACHE=redis). PostgreSQL only: two
 | processes writing one SQLite file is not a deployment this test stands for.
 | Both count login attempts in Redis (LIMITER_STORE=redis).
@@ -66,17 +66,11 @@ async function statusOf(port: number, key: string) {
   return reply.status
 }
 
-function startProcess(port: number): ChildProcess {
+function startProcess() {
   const database = app.config.get<any>('database.connections.pg.connection')
-  return spawn(process.execPath, ['--import=@poppinss/ts-exec', 'bin/server.ts'], {
-    cwd: app.makePath(),
-    stdio: ['ignore', 'ignore', 'inherit'],
+  return AppProcess.start({
     env: {
-      ...process.env,
-      NODE_ENV: 'production',
       APP_KEY: env.get('APP_KEY').release(),
-      HOST: '127.0.0.1',
-      PORT: String(port),
       LOG_LEVEL: 'error',
       DB_CONNECTION: 'pg',
       DB_DATABASE: database.database,
@@ -86,19 +80,6 @@ function startProcess(port: number): ChildProcess {
       LIMITER_STORE: 'redis',
     },
   })
-}
-
-/** Waits until a process answers /health (bounded; a wait, not an assertion on time). */
-async function waitUntilServing(port: number, child: ChildProcess) {
-  for (let attempt = 0; attempt < 300; attempt++) {
-    if (child.exitCode !== null) throw new Error(`app process on port ${port} exited`)
-    try {
-      const reply = await call(port, 'GET', '/health')
-      if (reply.status === 200) return
-    } catch {}
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`app process on port ${port} did not start`)
 }
 
 /** Waits until both processes are subscribed to the invalidation channel. */
@@ -115,29 +96,20 @@ async function waitUntilSubscribed(count: number) {
   throw new Error('the app processes did not subscribe to the token cache channel')
 }
 
-async function stopProcess(child: ChildProcess) {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
-  await exited
-  clearTimeout(timer)
-}
-
 test.group('Scale-out: two app processes, one PostgreSQL, one Redis', (group) => {
-  const A = 43005
-  const B = 44005
-  let processes: ChildProcess[] = []
+  let A = 0
+  let B = 0
+  let processes: AppProcess[] = []
 
   truncateEachTest(group)
   group.setup(async () => {
     if (SKIP) return
-    processes = [startProcess(A), startProcess(B)]
-    await Promise.all([waitUntilServing(A, processes[0]), waitUntilServing(B, processes[1])])
+    processes = await Promise.all([startProcess(), startProcess()])
+    ;[A, B] = processes.map((one) => one.port)
     await waitUntilSubscribed(2)
   })
   group.teardown(async () => {
-    await Promise.all(processes.map(stopProcess))
+    await Promise.all(processes.map((one) => one.stop()))
   })
 
   /** The processes' throttle counters live in Redis: start each test from none. */

@@ -19,6 +19,8 @@ test.group('Environment validation', () => {
       { name: 'DB_CONNECTION', value: 'mysql', message: /"DB_CONNECTION".*"sqlite,pg"/ },
       { name: 'DATABASE_URL', value: 'mysql://x/y', message: /"DATABASE_URL" must be a postgres/ },
       { name: 'PORT', value: 'eighty', message: /"PORT"/ },
+      { name: 'SHUTDOWN_TIMEOUT', value: 'soon', message: /"SHUTDOWN_TIMEOUT" must be a duration/ },
+      { name: 'SHUTDOWN_TIMEOUT', value: '2h', message: /"SHUTDOWN_TIMEOUT" must be a duration/ },
       { name: 'METRICS_ALLOW', value: 'localhost', message: /"METRICS_ALLOW" must list IP/ },
       { name: 'METRICS_TOKEN', value: 'short', message: /"METRICS_TOKEN" must be at least 16/ },
     ])
@@ -33,6 +35,7 @@ test.group('Environment validation', () => {
     const { status } = aceWith({
       DB_CONNECTION: 'pg',
       DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/nowhere',
+      SHUTDOWN_TIMEOUT: '30',
     })
     assert.equal(status, 0)
   }).timeout(60_000)

@@ -1,0 +1,91 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+
+type RequestHandler = (req: IncomingMessage, res: ServerResponse) => unknown
+
+/**
+ * Draining one web process before it stops: no new connections, idle
+ * keep-alive connections closed at once, `Connection: close` on every answer
+ * still to be sent, and a count of the requests not yet finished (handler
+ * done and response closed). /health reads `draining` (503 for the load
+ * balancer); `signal` tells the password-hash queue to refuse its waiters.
+ */
+export class GracefulShutdown {
+  #controller = new AbortController()
+  #server?: Server
+  #inFlight = new Set<ServerResponse>()
+  #onSettled: Array<() => void> = []
+
+  /** Aborted when the drain begins. */
+  get signal(): AbortSignal {
+    return this.#controller.signal
+  }
+
+  get draining() {
+    return this.#controller.signal.aborted
+  }
+
+  /** Requests received and not finished yet. */
+  get inFlight() {
+    return this.#inFlight.size
+  }
+
+  /** The Node server to drain, its request handler wrapped to count requests. */
+  serve(server: Server, handler: RequestHandler) {
+    this.#server = server
+    server.on('request', (req, res) => this.#handle(handler, req, res))
+    return server
+  }
+
+  /** Starts the drain (idempotent): the server stops listening and idle connections close. */
+  begin() {
+    if (this.draining) return
+    this.#controller.abort()
+    for (const res of this.#inFlight) this.#closeAfter(res)
+    this.#server?.close()
+    this.#server?.closeIdleConnections()
+    this.#checkSettled()
+  }
+
+  /** Resolves once every request received has been answered and its handler has returned. */
+  settled(): Promise<void> {
+    if (this.#inFlight.size === 0) return Promise.resolve()
+    return new Promise((resolve) => this.#onSettled.push(resolve))
+  }
+
+  #handle(handler: RequestHandler, req: IncomingMessage, res: ServerResponse) {
+    if (this.draining) this.#closeAfter(res)
+    this.#inFlight.add(res)
+    let pending = 2
+    const done = () => {
+      if (--pending > 0) return
+      this.#inFlight.delete(res)
+      if (!this.draining) return
+      // A response begun before the drain may have left its connection open and idle.
+      this.#server?.closeIdleConnections()
+      this.#checkSettled()
+    }
+    res.once('close', done)
+    let result: unknown
+    try {
+      result = handler(req, res)
+    } catch (error) {
+      done()
+      throw error
+    }
+    Promise.resolve(result).then(done, (error) => {
+      done()
+      throw error
+    })
+  }
+
+  #closeAfter(res: ServerResponse) {
+    if (!res.headersSent) res.setHeader('connection', 'close')
+  }
+
+  #checkSettled() {
+    if (this.#inFlight.size > 0) return
+    for (const resolve of this.#onSettled.splice(0)) resolve()
+  }
+}
+
+export default new GracefulShutdown()
