@@ -64,7 +64,7 @@ export function measurePasswordHashQueue(source: () => number) {
 
 export const passwordHashRefusals = new Counter({
   name: 'gatehouse_password_hash_refusals_total',
-  help: 'Password checks refused because the hashing queue was full.',
+  help: 'Password checks refused (503): the hashing queue was full, or the process was stopping.',
   registers: [registry],
 })
 

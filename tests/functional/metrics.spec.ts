@@ -218,14 +218,27 @@ test.group('GET /metrics: counters move', (group) => {
     assert.equal(moved('gatehouse_sign_ins_total', { outcome: 'ok' }), 0)
   })
 
-  test('password checks waiting for a hashing slot show in the queue depth', async ({ assert }) => {
-    // run() queues synchronously: right after three calls, all but `limit` of them wait.
-    const attempts = [1, 2, 3].map(() => authService.attempt('nobody', 'wrong password'))
-    const { text } = await scrape()
-    await Promise.all(attempts)
-
-    const expected = Math.max(0, 3 - gatehouse.passwords.hashConcurrency)
-    assert.equal(sample(text, 'gatehouse_password_hash_queue_depth'), expected)
+  test('the password-hash queue: its depth, and sign-ins refused when it is full', async ({
+    assert,
+  }) => {
+    // Every slot and queue place held, as a sign-in flood would.
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const { hashing } = authService
+    const held = Array.from({ length: hashing.limit + hashing.maxWaiting }, () =>
+      hashing.run(() => gate)
+    )
+    try {
+      const moved = await delta(async () => {
+        assert.equal(await statusOf(signIn('nobody', 'wrong password')), 503)
+      })
+      assert.equal(moved('gatehouse_password_hash_refusals_total'), 1)
+      const { text } = await scrape()
+      assert.equal(sample(text, 'gatehouse_password_hash_queue_depth'), hashing.maxWaiting)
+    } finally {
+      release()
+      await Promise.all(held)
+    }
     assert.equal(sample(await scrapeText(), 'gatehouse_password_hash_queue_depth'), 0)
   })
 
