@@ -1,6 +1,7 @@
 import { BaseCommand, args, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import type { DrfImportSummary } from '#services/drf_import_service'
+import audit from '#services/audit_service'
 
 /** node ace drf:import <source>: users and tokens from a Django REST Framework database. */
 export default class DrfImport extends BaseCommand {
@@ -51,7 +52,28 @@ export default class DrfImport extends BaseCommand {
       return
     }
     if (progress) process.stdout.write('\n')
+    if (!summary.dryRun)
+      await audit.record({
+        event: 'import.run',
+        actor: { type: 'import' },
+        data: this.auditData(summary),
+      })
     this.report(summary)
+  }
+
+  /** Counts only: the source is already redacted, and no username or key goes in. */
+  private auditData({ source, users, tokens }: DrfImportSummary) {
+    const { imported, updated, unchanged, skipped } = users
+    return {
+      source,
+      users: { imported, updated, unchanged, skipped },
+      tokens: {
+        imported: tokens.imported,
+        updated: tokens.updated,
+        revoked: tokens.revoked,
+        skipped: tokens.skipped,
+      },
+    }
   }
 
   private progressBar() {

@@ -3,6 +3,7 @@ import type { CommandOptions } from '@adonisjs/core/types/ace'
 import gatehouse from '#config/gatehouse'
 import tokenService from '#services/token_service'
 import userService from '#services/user_service'
+import audit, { aboutToken, CLI_ACTOR } from '#services/audit_service'
 import { cliTokenMessages, createTokenValidator } from '#validators/token'
 import { TokenLimitException } from '#exceptions/token_limit_exception'
 
@@ -75,6 +76,15 @@ export default class TokenCreate extends BaseCommand {
       )
     }
 
+    await audit.record({
+      event: 'token.obtained',
+      actor: CLI_ACTOR,
+      userId: user.id,
+      ...aboutToken(issued.token, {
+        created: issued.created,
+        regenerated: this.regenerate || undefined,
+      }),
+    })
     if (!issued.created && (options.abilities || options.expiresIn)) {
       this.warn(
         `Kept the existing "${issued.token.name}" token: its abilities and expiry are unchanged (use -r to replace it).`

@@ -3,6 +3,7 @@ import type { CommandOptions } from '@adonisjs/core/types/ace'
 import type { DateTime } from 'luxon'
 import tokenMaintenance from '#services/token_maintenance_service'
 import userService from '#services/user_service'
+import { whereLastUsed } from '#services/audit_presenter'
 
 const iso = (value: DateTime | null | undefined) =>
   value ? value.toUTC().startOf('second').toISO({ suppressMilliseconds: true }) : null
@@ -40,6 +41,8 @@ export default class TokenList extends BaseCommand {
       getOrCreate: token.isRetrievable,
       createdAt: iso(token.createdAt),
       lastUsedAt: iso(token.lastUsedAt),
+      lastUsedIp: whereLastUsed(token).ip,
+      lastUsedAgent: whereLastUsed(token).agent,
       expiresAt: iso(token.expiresAt),
       status: token.status,
     }))
@@ -62,6 +65,7 @@ export default class TokenList extends BaseCommand {
       'Abilities',
       'Created',
       'Last used',
+      'Where',
       'Expires',
       'Status',
     ])
@@ -74,6 +78,7 @@ export default class TokenList extends BaseCommand {
         token.abilities.join(','),
         token.createdAt ?? '-',
         token.lastUsedAt ?? 'never',
+        [token.lastUsedIp, token.lastUsedAgent].filter(Boolean).join(' ') || '-',
         token.expiresAt ?? 'never',
         token.status,
       ])

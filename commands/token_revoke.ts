@@ -3,6 +3,7 @@ import type { CommandOptions } from '@adonisjs/core/types/ace'
 import tokenMaintenance from '#services/token_maintenance_service'
 import tokenService from '#services/token_service'
 import userService from '#services/user_service'
+import audit, { aboutToken, CLI_ACTOR } from '#services/audit_service'
 import { cliTokenMessages, tokenIdValidator } from '#validators/token'
 
 /** Deletes one token by id, or every token of a user (DRF: Token.objects.filter(...).delete()). */
@@ -55,6 +56,12 @@ export default class TokenRevoke extends BaseCommand {
 
     if (id === undefined) {
       const count = await tokenService.revokeAll(user!)
+      await audit.record({
+        event: 'token.revoked',
+        actor: CLI_ACTOR,
+        userId: user!.id,
+        data: { all: true, count },
+      })
       this.logger.success(`Revoked ${count} token(s) of user "${user!.username}".`)
       return
     }
@@ -69,6 +76,12 @@ export default class TokenRevoke extends BaseCommand {
       ? await tokenService.revoke(user, id)
       : await tokenMaintenance.revokeById(id)
     if (!revoked) return this.fail(`No token with id ${id}.`)
+    await audit.record({
+      event: 'token.revoked',
+      actor: CLI_ACTOR,
+      userId: token.tokenableId,
+      ...aboutToken(token),
+    })
     this.logger.success(`Revoked token ${id} ("${token.name}") of user "${token.user.username}".`)
   }
 

@@ -1,6 +1,7 @@
 import { BaseCommand, args } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import userService from '#services/user_service'
+import audit, { CLI_ACTOR } from '#services/audit_service'
 
 /** Sets is_active to true (Django admin's "active" checkbox); user:deactivate sets it to false. */
 export default class UserActivate extends BaseCommand {
@@ -26,6 +27,11 @@ export default class UserActivate extends BaseCommand {
       return
     }
     await userService.setActive(user, this.active)
+    await audit.record({
+      event: this.active ? 'user.activated' : 'user.deactivated',
+      actor: CLI_ACTOR,
+      userId: user.id,
+    })
     this.logger.success(`${this.active ? 'Activated' : 'Deactivated'} user "${user.username}".`)
   }
 }

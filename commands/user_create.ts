@@ -2,6 +2,7 @@ import { BaseCommand, args, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import gatehouse from '#config/gatehouse'
 import userService, { UserInputError } from '#services/user_service'
+import audit, { CLI_ACTOR } from '#services/audit_service'
 import { cliCreateUserValidator, cliUserMessages } from '#validators/user'
 
 /** Largest stdin accepted for --password-stdin (passwords are capped far below). */
@@ -62,6 +63,17 @@ export default class UserCreate extends BaseCommand {
         isActive: !this.inactive,
         isStaff: this.staff || this.superuser,
         isSuperuser: this.superuser,
+      })
+      await audit.record({
+        event: 'user.created',
+        actor: CLI_ACTOR,
+        userId: user.id,
+        data: {
+          username: user.username,
+          isStaff: user.isStaff,
+          isSuperuser: user.isSuperuser,
+          isActive: user.isActive,
+        },
       })
       const kind = user.isSuperuser ? 'superuser' : 'user'
       const state = user.isActive ? '' : ' (inactive)'

@@ -1,5 +1,6 @@
 import { BaseCommand, args, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
+import audit, { CLI_ACTOR } from '#services/audit_service'
 import userService, { UserInputError } from '#services/user_service'
 
 /** Largest stdin accepted for --password-stdin (passwords are capped far below). */
@@ -44,6 +45,12 @@ export default class UserPassword extends BaseCommand {
       const { sessionsEnded, tokensRevoked } = await userService.setPassword(user, password, {
         temporary: this.temporary,
         revokeTokens: this.revokeTokens,
+      })
+      await audit.record({
+        event: 'user.password_changed',
+        actor: CLI_ACTOR,
+        userId: user.id,
+        data: { temporary: this.temporary, sessionsEnded, tokensRevoked },
       })
       const what = this.temporary
         ? 'a temporary password (to change at next sign-in)'

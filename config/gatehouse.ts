@@ -109,6 +109,10 @@ const gatehouseConfig = {
      */
     timeoutMs: env.get('SHUTDOWN_TIMEOUT'),
   },
+  audit: {
+    /** How long audit events are kept: the default of `node ace audit:prune`. */
+    retention: env.get('AUDIT_RETENTION', '90d'),
+  },
 }
 
 export default gatehouseConfig

@@ -133,6 +133,19 @@ export default await Env.create(APP_ROOT, {
 
   /*
   |----------------------------------------------------------
+  | Audit trail: how long events are kept (audit:prune default)
+  |----------------------------------------------------------
+  */
+  AUDIT_RETENTION: (key: string, value?: string) => {
+    if (!value) return undefined
+    if (!/^[1-9][0-9]{0,5}[smhdw]$/.test(value.trim())) {
+      throw new Error(`Value for environment variable "${key}" must be a duration such as 90d`)
+    }
+    return value.trim()
+  },
+
+  /*
+  |----------------------------------------------------------
   | Operator metrics (GET /metrics): who may scrape
   |----------------------------------------------------------
   */

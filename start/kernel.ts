@@ -41,4 +41,5 @@ export const middleware = router.named({
   pageCsp: () => import('#middleware/page_csp_middleware'),
   silentAuth: () => import('#middleware/silent_auth_middleware'),
   loginThrottle: () => import('#middleware/login_throttle_middleware'),
+  staff: () => import('#middleware/staff_middleware'),
 })

@@ -23,6 +23,9 @@ const WebTokensController = () => import('#controllers/tokens_controller')
 const AccountController = () => import('#controllers/account_controller')
 const DeviceController = () => import('#controllers/api/device_controller')
 const WebDeviceController = () => import('#controllers/device_controller')
+const EventsController = () => import('#controllers/api/events_controller')
+const AdminUsersController = () => import('#controllers/admin/users_controller')
+const AdminTokensController = () => import('#controllers/admin/tokens_controller')
 const LeakedTokensController = () => import('#controllers/api/leaked_tokens_controller')
 const MetricsController = () => import('#controllers/metrics_controller')
 
@@ -78,6 +81,11 @@ router
         router.delete('/tokens/:id', [TokensController, 'destroy']).as('tokens.destroy')
       })
       .use(middleware.ability(['tokens:write']))
+
+    router
+      .get('/events', [EventsController, 'index'])
+      .as('events.index')
+      .use(middleware.ability(['tokens:read']))
   })
   .prefix('/api/v1')
   .as('api.v1')
@@ -115,6 +123,40 @@ router
           .where('id', router.matchers.number())
       })
       .use(middleware.auth({ guards: ['web'] }))
+
+    /*
+    | The staff console (Django's admin): active staff only; anyone else,
+    | guests included, gets the 404 of an unknown address.
+    */
+    router
+      .group(() => {
+        router.get('/', ({ response }) => response.redirect().toPath('/admin/users')).as('home')
+        router.get('/users', [AdminUsersController, 'index']).as('users.index')
+        router.get('/users/new', [AdminUsersController, 'create']).as('users.create')
+        router.post('/users', [AdminUsersController, 'store']).as('users.store')
+        router
+          .group(() => {
+            router.get('/users/:id', [AdminUsersController, 'show']).as('users.show')
+            router
+              .post('/users/:id/activate', [AdminUsersController, 'activate'])
+              .as('users.activate')
+            router
+              .post('/users/:id/deactivate', [AdminUsersController, 'deactivate'])
+              .as('users.deactivate')
+            router.post('/users/:id/roles', [AdminUsersController, 'roles']).as('users.roles')
+            router
+              .post('/users/:id/tokens/revoke-all', [AdminUsersController, 'revokeAll'])
+              .as('users.revoke_all')
+            router.get('/tokens', [AdminTokensController, 'index']).as('tokens.index')
+            router
+              .post('/tokens/:id/revoke', [AdminUsersController, 'revokeToken'])
+              .as('tokens.revoke')
+          })
+          .where('id', router.matchers.number())
+      })
+      .prefix('/admin')
+      .as('admin')
+      .use(middleware.staff())
   })
   .use([
     middleware.pageCsp(),

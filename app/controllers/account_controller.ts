@@ -3,6 +3,7 @@ import { errors as limiterErrors } from '@adonisjs/limiter'
 import loginThrottle from '#services/login_throttle'
 import userService, { UserInputError } from '#services/user_service'
 import userSessionService from '#services/user_session_service'
+import audit, { byUser } from '#services/audit_service'
 import { changePasswordValidator, endSessionsValidator } from '#validators/account'
 import { ServiceUnavailableException } from '#exceptions/api_exceptions'
 import { revocations } from '#services/metrics'
@@ -68,6 +69,11 @@ export default class AccountController {
     }
 
     revocations.web.inc(result.tokensRevoked)
+    await audit.record({
+      event: 'user.password_changed',
+      ...byUser(user, request),
+      data: { ...result },
+    })
     session.regenerate()
     const ended = result.sessionsEnded
     const parts = [

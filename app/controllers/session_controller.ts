@@ -20,8 +20,13 @@ export default class SessionController {
 
     let user
     try {
-      await loginThrottle.hit(request.ip())
-      user = await loginThrottle.attempt(username, password, request.ip())
+      await loginThrottle.hit(request.ip(), request.header('user-agent'))
+      user = await loginThrottle.attempt(
+        username,
+        password,
+        request.ip(),
+        request.header('user-agent')
+      )
     } catch (error) {
       if (error instanceof ServiceUnavailableException) {
         // Busy or restarting: say so on the form itself, with the status a client can act on.

@@ -1,6 +1,8 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import tokenService, { type IssuedToken } from '#services/token_service'
 import { TokenLimitException } from '#exceptions/token_limit_exception'
+import audit, { aboutToken, byUser } from '#services/audit_service'
+import * as presenters from '#services/audit_presenter'
 import {
   createTokenFormValidator,
   revokeAllTokensValidator,
@@ -17,14 +19,20 @@ import { revocations } from '#services/metrics'
 export default class TokensController {
   async index({ auth, response, view }: HttpContext) {
     const tokens = await tokenService.list(auth.getUserOrFail())
+    const activity = await audit.recentForUser(auth.getUserOrFail().id, 10)
     response.header('Cache-Control', 'no-store')
-    return view.render('pages/tokens', { tokens })
+    return view.render('pages/tokens', { tokens, activity, ...presenters })
   }
 
   async mine(ctx: HttpContext) {
-    const { auth, response, session } = ctx
+    const { auth, request, response, session } = ctx
     try {
       const issued = await tokenService.getOrCreate(auth.getUserOrFail())
+      await audit.record({
+        event: 'token.obtained',
+        ...byUser(auth.getUserOrFail(), request),
+        ...aboutToken(issued.token, { created: issued.created }),
+      })
       return this.showKey(ctx, issued, true)
     } catch (error) {
       if (!(error instanceof TokenLimitException)) throw error
@@ -38,6 +46,11 @@ export default class TokensController {
     const { name, abilities, expiresIn } = await request.validateUsing(createTokenFormValidator)
     try {
       const issued = await tokenService.create(auth.getUserOrFail(), { name, abilities, expiresIn })
+      await audit.record({
+        event: 'token.created',
+        ...byUser(auth.getUserOrFail(), request),
+        ...aboutToken(issued.token),
+      })
       return this.showKey(ctx, issued, false)
     } catch (error) {
       if (!(error instanceof TokenLimitException)) throw error
@@ -47,13 +60,14 @@ export default class TokensController {
     }
   }
 
-  async destroy({ auth, params, response, session }: HttpContext) {
+  async destroy({ auth, params, request, response, session }: HttpContext) {
     const user = auth.getUserOrFail()
     const [error, data] = await tokenIdValidator.tryValidate({ id: Number(params.id) })
     const token = error ? null : await tokenService.find(user, data.id)
 
     if (token && (await tokenService.revoke(user, token.id))) {
       revocations.web.inc()
+      await audit.record({ event: 'token.revoked', ...byUser(user, request), ...aboutToken(token) })
       session.flash('success', `Token “${token.name}” revoked. Requests using it are now refused.`)
     } else {
       session.flash('error', 'That token does not exist or was already revoked.')
@@ -65,6 +79,11 @@ export default class TokensController {
     await request.validateUsing(revokeAllTokensValidator)
     const count = await tokenService.revokeAll(auth.getUserOrFail())
     revocations.web.inc(count)
+    await audit.record({
+      event: 'token.revoked',
+      ...byUser(auth.getUserOrFail(), request),
+      data: { all: true, count },
+    })
     session.flash('success', `${count} ${count === 1 ? 'token' : 'tokens'} revoked.`)
     return response.redirect().toPath('/tokens')
   }
@@ -76,9 +95,12 @@ export default class TokensController {
     retrievable: boolean
   ) {
     const tokens = await tokenService.list(auth.getUserOrFail())
+    const activity = await audit.recentForUser(auth.getUserOrFail().id, 10)
     response.header('Cache-Control', 'no-store')
     return view.render('pages/tokens', {
       tokens,
+      activity,
+      ...presenters,
       issued: { id: token.id, name: token.name, value, retrievable, created },
     })
   }

@@ -3,6 +3,7 @@ import type { AuthClientResponse, GuardConfigProvider, GuardContract } from '@ad
 import { symbols } from '@adonisjs/auth'
 import type User from '#models/user'
 import tokenService from '#services/token_service'
+import audit from '#services/audit_service'
 import { parseAuthorization } from '#services/token_key'
 import { TokenAuthenticationException } from '#exceptions/api_exceptions'
 import { authentications } from '#services/metrics'
@@ -48,6 +49,9 @@ export class TokenGuard implements GuardContract<User> {
 
     const result = await tokenService.authenticate(parsed.key)
     authentications[result.ok ? 'ok' : result.reason].inc()
+    // An expired key: recorded once per token (AuditService.expiredRefused), not per retry.
+    if (!result.ok && result.tokenId)
+      await audit.expiredRefused(result.tokenId, result.userId!, this.ctx.request)
     if (!result.ok) throw this.fail(TokenAuthenticationException.because(MESSAGES[result.reason]))
 
     this.user = result.user

@@ -9,7 +9,7 @@ import loginThrottle from '#services/login_throttle'
  */
 export default class LoginThrottleMiddleware {
   async handle({ request }: HttpContext, next: NextFn) {
-    await loginThrottle.hit(request.ip())
+    await loginThrottle.hit(request.ip(), request.header('user-agent'))
     return next()
   }
 }

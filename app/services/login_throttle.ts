@@ -4,6 +4,7 @@ import { errors as limiterErrors } from '@adonisjs/limiter'
 import gatehouse from '#config/gatehouse'
 import type User from '#models/user'
 import authService from '#services/auth_service'
+import signInAudit from '#services/sign_in_audit'
 import { signIns } from '#services/metrics'
 
 type ThrottleException = InstanceType<typeof limiterErrors.E_TOO_MANY_REQUESTS>
@@ -32,10 +33,11 @@ export class LoginThrottle {
   ) {}
 
   /** Counts one attempt from this IP; throws when the IP is over its limit. */
-  async hit(ip: string) {
+  async hit(ip: string, userAgent?: string | null) {
     try {
       await this.limiter('ip').consume(this.key('ip', ip))
     } catch (error) {
+      await this.recordThrottled(error, 'ip', this.key('ip', ip), null, { ip, userAgent })
       throw this.withMessage(error)
     }
   }
@@ -44,7 +46,12 @@ export class LoginThrottle {
    * AuthService.attempt behind the username+IP limit: refused without a
    * password check while blocked, counted when it fails, cleared on success.
    */
-  async attempt(uid: string, password: string, ip: string): Promise<User | null> {
+  async attempt(
+    uid: string,
+    password: string,
+    ip: string,
+    userAgent?: string | null
+  ): Promise<User | null> {
     const key = this.key('user', `${uid.trim().toLowerCase()}\n${ip}`)
     try {
       const [error, user] = await this.limiter('user').penalize(key, async () => {
@@ -54,12 +61,15 @@ export class LoginThrottle {
       })
       if (error) throw error
       signIns.ok.inc()
+      await signInAudit.succeeded(user, { ip, userAgent })
       return user
     } catch (error) {
       if (error instanceof FailedSignIn) {
         signIns.failed.inc()
+        await signInAudit.failed(uid, { ip, userAgent })
         return null
       }
+      await this.recordThrottled(error, 'user', key, uid, { ip, userAgent })
       throw this.withMessage(error)
     }
   }
@@ -76,6 +86,18 @@ export class LoginThrottle {
 
   private key(kind: 'ip' | 'user', value: string) {
     return `login:${kind}:${createHash('sha256').update(value).digest('base64url')}`
+  }
+
+  private async recordThrottled(
+    error: unknown,
+    scope: 'ip' | 'user',
+    key: string,
+    uid: string | null,
+    context: { ip: string; userAgent?: string | null }
+  ) {
+    if (!(error instanceof limiterErrors.E_TOO_MANY_REQUESTS)) return
+    const wait = (error as ThrottleException).response.availableIn
+    await signInAudit.throttled(scope, key, wait, uid, context)
   }
 
   private withMessage(error: unknown) {

@@ -58,7 +58,7 @@ export interface IssuedToken {
 
 export type AuthenticationResult =
   | { ok: true; user: User; token: AccessToken }
-  | { ok: false; reason: 'invalid' | 'expired' | 'inactive' }
+  | { ok: false; reason: 'invalid' | 'expired' | 'inactive'; tokenId?: number; userId?: number }
 
 /** Expiry syntax accepted everywhere: a number and a unit (s, m, h, d, w), or "never". */
 export const EXPIRES_IN_PATTERN = /^(never|[1-9][0-9]{0,5}[smhdw])$/
@@ -259,7 +259,7 @@ export class TokenService {
       last_used_at: row.t_last_used_at,
       expires_at: row.t_expires_at,
     })!
-    if (token.isExpired) return { ok: false, reason: 'expired' }
+    if (token.isExpired) return { ok: false, reason: 'expired', tokenId: token.id, userId: row.id }
 
     const user = User.$createFromAdapterResult(row)!
     if (!user.isActive) return { ok: false, reason: 'inactive' }

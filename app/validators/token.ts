@@ -91,6 +91,14 @@ export const cliTokenMessages = new SimpleMessagesProvider({
   'id.max': 'The token id must be a positive whole number, e.g. 42.',
 })
 
+/** GET /api/v1/events: page through the caller's events. */
+export const eventsPageValidator = vine.compile(
+  vine.object({
+    page: vine.number().withoutDecimals().min(1).max(1_000_000).optional(),
+    perPage: vine.number().withoutDecimals().min(1).max(100).optional(),
+  })
+)
+
 /** Most keys one POST /api/v1/tokens/revoke-leaked may report. */
 export const MAX_LEAKED_KEYS = 100
 

@@ -274,7 +274,9 @@ test.group('token:list', (group) => {
       'getOrCreate',
       'hint',
       'id',
+      'lastUsedAgent',
       'lastUsedAt',
+      'lastUsedIp',
       'name',
       'status',
       'user',
@@ -315,10 +317,10 @@ test.group('token:list', (group) => {
     const command = await runCommand('token:list')
 
     command.assertSucceeded()
-    command.assertLog('ID|User|Name|Hint|Abilities|Created|Last used|Expires|Status')
+    command.assertLog('ID|User|Name|Hint|Abilities|Created|Last used|Where|Expires|Status')
     command.assertLogMatches(
       new RegExp(
-        `^${aliceKey.token.id}\\|alice\\|default\\|gth_\\w{4}…\\|\\*\\|[\\dT:Z-]+\\|never\\|[\\dT:Z-]+\\|live$`
+        `^${aliceKey.token.id}\\|alice\\|default\\|gth_\\w{4}…\\|\\*\\|[\\dT:Z-]+\\|never\\|-\\|[\\dT:Z-]+\\|live$`
       )
     )
     command.assertLogMatches(

@@ -2,6 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import gatehouse from '#config/gatehouse'
 import deviceService, { DEVICE_CODE_GRANT } from '#services/device_authorization_service'
 import { serializeToken } from '#services/token_presenter'
+import audit, { aboutToken, byUser } from '#services/audit_service'
 import { deviceAuthorizeValidator } from '#validators/device'
 
 /**
@@ -59,6 +60,11 @@ export default class DeviceController {
     if (!result.ok) {
       return response.badRequest({ error: result.error, error_description: result.description })
     }
+    await audit.record({
+      event: 'token.created',
+      ...byUser(result.user, request),
+      ...aboutToken(result.issued.token, { via: 'device' }),
+    })
     return { token: serializeToken(result.issued.token, result.issued.value), user: result.user }
   }
 

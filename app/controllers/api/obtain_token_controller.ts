@@ -3,6 +3,7 @@ import { type errors as vineErrors } from '@vinejs/vine'
 import loginThrottle from '#services/login_throttle'
 import tokenService from '#services/token_service'
 import { MUST_CHANGE_PASSWORD } from '#services/user_service'
+import audit, { aboutToken, byUser } from '#services/audit_service'
 import { drfMessages, obtainTokenValidator } from '#validators/auth'
 import { FieldErrorsException } from '#exceptions/api_exceptions'
 
@@ -26,14 +27,20 @@ export default class ObtainTokenController {
     const user = await loginThrottle.attempt(
       credentials.username,
       credentials.password,
-      request.ip()
+      request.ip(),
+      request.header('user-agent')
     )
     if (!user) throw new FieldErrorsException({ non_field_errors: [CREDENTIALS_ERROR] })
     if (user.passwordMustChange) {
       throw new FieldErrorsException({ non_field_errors: [MUST_CHANGE_PASSWORD] })
     }
 
-    const { value } = await tokenService.getOrCreate(user)
+    const { value, token, created } = await tokenService.getOrCreate(user)
+    await audit.record({
+      event: 'token.obtained',
+      ...byUser(user, request),
+      ...aboutToken(token, { created }),
+    })
     response.header('Cache-Control', 'no-store')
     return { token: value }
   }

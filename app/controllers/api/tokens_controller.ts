@@ -1,5 +1,6 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import tokenService from '#services/token_service'
+import audit, { aboutToken, byUser } from '#services/audit_service'
 import { serializeToken } from '#services/token_presenter'
 import { createTokenValidator, tokenIdValidator } from '#validators/token'
 import { NotFoundException, PermissionDeniedException } from '#exceptions/api_exceptions'
@@ -49,11 +50,16 @@ export default class TokensController {
       expiresIn,
       issuedBy: current,
     })
+    await audit.record({
+      event: 'token.created',
+      ...byUser(user, request),
+      ...aboutToken(issued.token),
+    })
     return createdWithKey(response, issued, { token: serializeToken(issued.token, issued.value) })
   }
 
   /** A successor with a new key (shown once); the old key expires after the grace period. */
-  async rotate({ auth, params, response }: HttpContext) {
+  async rotate({ auth, params, request, response }: HttpContext) {
     const user = auth.getUserOrFail()
     const [error, data] = await tokenIdValidator.tryValidate({ id: Number(params.id) })
     const target = error ? null : await tokenService.find(user, data.id)
@@ -69,6 +75,11 @@ export default class TokensController {
 
     const result = await tokenService.rotate(user, target.id, undefined, current)
     if (result.ok) {
+      await audit.record({
+        event: 'token.rotated',
+        ...byUser(user, request),
+        ...aboutToken(target, { successorId: result.successor.token.id }),
+      })
       return createdWithKey(response, result.successor, {
         token: serializeToken(result.successor.token, result.successor.value),
         previous: serializeToken(result.previous),
@@ -83,12 +94,13 @@ export default class TokensController {
     throw new NotFoundException()
   }
 
-  async destroy({ auth, params, response }: HttpContext) {
+  async destroy({ auth, params, request, response }: HttpContext) {
+    const user = auth.getUserOrFail()
     const [error, data] = await tokenIdValidator.tryValidate({ id: Number(params.id) })
-    if (error || !(await tokenService.revoke(auth.getUserOrFail(), data.id))) {
-      throw new NotFoundException()
-    }
+    const token = error ? null : await tokenService.find(user, data.id)
+    if (!token || !(await tokenService.revoke(user, token.id))) throw new NotFoundException()
     revocations.api.inc()
+    await audit.record({ event: 'token.revoked', ...byUser(user, request), ...aboutToken(token) })
     return response.noContent()
   }
 }

@@ -1,0 +1,100 @@
+import { BaseCommand, flags } from '@adonisjs/core/ace'
+import type { CommandOptions } from '@adonisjs/core/types/ace'
+import { DateTime } from 'luxon'
+import audit from '#services/audit_service'
+import userService from '#services/user_service'
+import { durationSeconds, DURATION_PATTERN } from '#services/token_maintenance_service'
+
+const iso = (value: DateTime | null | undefined) =>
+  value ? value.toUTC().startOf('second').toISO({ suppressMilliseconds: true }) : null
+
+/** The audit trail for operators, newest first. Never a key or a password: none is stored. */
+export default class AuditList extends BaseCommand {
+  static commandName = 'audit:list'
+  static description = 'List audit events (newest first), for everyone or one user'
+  static help = [
+    '  {{ binaryName }} audit:list --user=alice --since=7d',
+    '  {{ binaryName }} audit:list --since=2026-11-01 --json',
+  ]
+  static options: CommandOptions = { startApp: true }
+
+  @flags.string({ description: "Only this user's events (username)" })
+  declare user?: string
+
+  @flags.string({ description: 'Only events since: a duration (24h, 7d) or a date (2026-11-01)' })
+  declare since?: string
+
+  @flags.number({ description: 'Most events printed (1-10000)', default: 100 })
+  declare limit: number
+
+  @flags.boolean({ description: 'Print JSON instead of a table' })
+  declare json: boolean
+
+  async run() {
+    const since = this.parseSince()
+    if (since === null)
+      return this.fail('--since must be a duration such as 7d or a date such as 2026-11-01.')
+    if (!Number.isInteger(this.limit) || this.limit < 1 || this.limit > 10_000) {
+      return this.fail('--limit must be a whole number from 1 to 10000.')
+    }
+
+    let userId: number | undefined
+    if (this.user !== undefined) {
+      const user = await userService.findByUsername(this.user)
+      if (!user) return this.fail(`No user named "${this.user}".`)
+      userId = user.id
+    }
+
+    const found = await audit.list({ userId, since, limit: this.limit })
+    const events = found.map((event) => ({
+      id: event.id,
+      createdAt: iso(event.createdAt),
+      event: event.event,
+      actor: { type: event.actorType, id: event.actorId },
+      userId: event.userId,
+      tokenId: event.tokenId,
+      ip: event.ip,
+      userAgent: event.userAgent,
+      data: event.data,
+    }))
+
+    if (this.json) {
+      this.logger.log(JSON.stringify(events, null, 2))
+      return
+    }
+    if (events.length === 0) {
+      this.logger.info('No events.')
+      return
+    }
+    const table = this.ui.table()
+    table.head(['ID', 'Time (UTC)', 'Event', 'Actor', 'User', 'Token', 'IP', 'Details'])
+    for (const event of events) {
+      table.row([
+        String(event.id),
+        event.createdAt ?? '-',
+        event.event,
+        event.actor.id ? `${event.actor.type}:${event.actor.id}` : event.actor.type,
+        event.userId === null ? '-' : String(event.userId),
+        event.tokenId === null ? '-' : String(event.tokenId),
+        event.ip ?? '-',
+        Object.keys(event.data).length > 0 ? JSON.stringify(event.data) : '',
+      ])
+    }
+    table.render()
+  }
+
+  /** undefined: no filter; null: unreadable. */
+  private parseSince(): DateTime | undefined | null {
+    if (this.since === undefined) return undefined
+    const value = this.since.trim()
+    if (DURATION_PATTERN.test(value))
+      return DateTime.now().minus({ seconds: durationSeconds(value) })
+    const date = DateTime.fromISO(value, { zone: 'utc' })
+    return date.isValid ? date : null
+  }
+
+  private fail(message: string) {
+    this.logger.error(message)
+    this.exitCode = 1
+  }
+}

@@ -1,0 +1,65 @@
+import { BaseCommand, flags } from '@adonisjs/core/ace'
+import type { CommandOptions } from '@adonisjs/core/types/ace'
+import { DateTime } from 'luxon'
+import gatehouse from '#config/gatehouse'
+import audit from '#services/audit_service'
+import { durationSeconds } from '#services/token_maintenance_service'
+
+const BAR_WIDTH = 30
+/** A retention: a number and a unit (s, m, h, d, w); 0 is refused (it would empty the trail). */
+const RETENTION_PATTERN = /^[1-9][0-9]{0,5}[smhdw]$/
+
+/** Deletes audit events past their retention in batches; safe to run from cron. */
+export default class AuditPrune extends BaseCommand {
+  static commandName = 'audit:prune'
+  static description = 'Delete audit events older than --older-than (default AUDIT_RETENTION, 90d)'
+  static help = [
+    'Deletes in batches of 1000 rows, with a progress bar on a terminal.',
+    '  {{ binaryName }} audit:prune --dry-run',
+    '  {{ binaryName }} audit:prune --older-than=30d',
+  ]
+  static options: CommandOptions = { startApp: true }
+
+  @flags.string({ description: 'Keep events younger than this: 90d, 12w, 24h…' })
+  declare olderThan?: string
+
+  @flags.boolean({ description: 'Only count what would be removed' })
+  declare dryRun: boolean
+
+  async run() {
+    const retention = (this.olderThan ?? gatehouse.audit.retention).trim()
+    if (!RETENTION_PATTERN.test(retention)) {
+      this.logger.error('--older-than must be a number and a unit (s, m, h, d, w), e.g. 90d.')
+      this.exitCode = 1
+      return
+    }
+
+    const olderThan = DateTime.now().minus({ seconds: durationSeconds(retention) })
+    const cutoff = olderThan.toUTC().startOf('second').toISO({ suppressMilliseconds: true })
+    const total = await audit.countOlderThan(olderThan)
+
+    if (this.dryRun) {
+      this.logger.info(`Would remove ${total} event(s) recorded before ${cutoff}.`)
+      return
+    }
+    if (total === 0) {
+      this.logger.info(`No events recorded before ${cutoff}.`)
+      return
+    }
+
+    const showProgress = process.stdout.isTTY === true
+    const removed = await audit.prune({
+      olderThan,
+      onBatch: showProgress ? (done) => this.logger.logUpdate(this.bar(done, total)) : undefined,
+    })
+    if (showProgress) this.logger.logUpdatePersist()
+    this.logger.success(`Removed ${removed} audit event(s) recorded before ${cutoff}.`)
+  }
+
+  private bar(done: number, total: number) {
+    const ratio = Math.min(done / total, 1)
+    const filled = Math.round(ratio * BAR_WIDTH)
+    const bar = '█'.repeat(filled) + '░'.repeat(BAR_WIDTH - filled)
+    return `${bar} ${Math.floor(ratio * 100)}% ${done}/${total}`
+  }
+}
