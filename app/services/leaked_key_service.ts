@@ -4,6 +4,7 @@ import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
 import { hashKey, isDrfKey, isWellFormedKey } from '#services/token_key'
 import { revocations } from '#services/metrics'
+import audit, { aboutToken } from '#services/audit_service'
 
 /** Where a report came from, for the record (never the keys themselves). */
 export interface LeakReport {
@@ -12,7 +13,7 @@ export interface LeakReport {
 }
 
 export interface RevokedLeak {
-  tokenId: number
+  id: number
   userId: number
   name: string | null
   hint: string | null
@@ -52,7 +53,7 @@ export class LeakedKeyService {
         )
         .delete()
       return rows.map((row): RevokedLeak => ({
-        tokenId: Number(row.id),
+        id: Number(row.id),
         userId: Number(row.tokenable_id),
         name: row.name,
         hint: row.hint,
@@ -63,9 +64,17 @@ export class LeakedKeyService {
     for (const token of revoked) {
       revocations.leaked.inc()
       logger.warn(
-        { tokenId: token.tokenId, userId: token.userId, ip: report.ip },
+        { tokenId: token.id, userId: token.userId, ip: report.ip },
         'token revoked: its key was reported as leaked'
       )
+      await audit.record({
+        event: 'token.revoked_leaked',
+        actor: { type: 'system' },
+        userId: token.userId,
+        ...aboutToken(token),
+        ip: report.ip,
+        userAgent: report.userAgent,
+      })
     }
     return revoked
   }

@@ -2,6 +2,7 @@ import { test } from '@japa/runner'
 import { randomBytes } from 'node:crypto'
 import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
+import AuditEvent from '#models/audit_event'
 import tokenService from '#services/token_service'
 import { hashKey } from '#services/token_key'
 import { truncateEachTest } from '#tests/helpers/database'
@@ -100,6 +101,39 @@ test.group('POST /api/v1/tokens/revoke-leaked', (group) => {
         .then((r) => Number(r!.$extras.n)),
       0
     )
+  })
+
+  test('each revoked key is recorded for its owner as token.revoked_leaked, never the key', async ({
+    assert,
+  }) => {
+    const live = await makeToken()
+    const drf = await makeDrfToken()
+    const revoked = await makeToken()
+    await tokenService.revoke(revoked.user, revoked.token.id)
+
+    const answer = await rawRequest(URL, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'scanner/1.0' },
+      body: JSON.stringify({ keys: [live.value, drf.value, revoked.value, 'junk'] }),
+    })
+    assert.equal(answer.status, 202)
+
+    const events = await AuditEvent.query()
+      .where('event', 'token.revoked_leaked')
+      .orderBy('token_id')
+    assert.deepEqual(
+      events.map((event) => [event.userId, event.tokenId, event.actorType, event.actorId]),
+      [
+        [live.user.id, live.token.id, 'system', null],
+        [drf.user.id, drf.token.id, 'system', null],
+      ]
+    )
+    assert.equal(events[0].ip, '127.0.0.1')
+    assert.equal(events[0].userAgent, 'scanner/1.0')
+    assert.equal(events[0].data.hint, live.token.hint)
+    assert.equal(events[1].data.source, 'drf')
+    const stored = JSON.stringify(events.map((event) => event.serialize()))
+    for (const key of [live.value, drf.value, revoked.value]) assert.notInclude(stored, key)
   })
 
   test('malformed entries revoke nothing, and other tokens stay live', async ({ assert }) => {
