@@ -8,6 +8,8 @@ import tokenCache from '#services/token_cache'
 import { truncateEachTest } from '#tests/helpers/database'
 import { expireToken, makeToken, makeUser, PASSWORD } from '#tests/helpers/factories'
 import { rawRequest } from '#tests/helpers/http'
+import tokenService from '#services/token_service'
+import { makeAccount } from '#tests/functional/admin/admin_helpers'
 
 const SECRET = 'a-scrape-secret-of-some-length'
 
@@ -259,5 +261,29 @@ test.group('GET /metrics: counters move', (group) => {
     })
     assert.equal(moved('gatehouse_token_revocations_total', { source: 'api' }), 1)
     assert.equal(moved('gatehouse_token_revocations_total', { source: 'leaked' }), 1)
+  })
+
+  test('revocations by source: staff in the console', async ({ assert, client }) => {
+    const staff = await makeAccount({ role: 'staff' })
+    const { token, user } = await makeToken()
+    await tokenService.create(user, { name: 'second' })
+    const moved = await delta(async () => {
+      const one = await client
+        .post(`/admin/tokens/${token.id}/revoke`)
+        .withGuard('web')
+        .loginAs(staff)
+        .withCsrfToken()
+        .redirects(0)
+      one.assertStatus(302)
+      const all = await client
+        .post(`/admin/users/${user.id}/tokens/revoke-all`)
+        .withGuard('web')
+        .loginAs(staff)
+        .withCsrfToken()
+        .form({ confirm: 'on' })
+        .redirects(0)
+      all.assertStatus(302)
+    })
+    assert.equal(moved('gatehouse_token_revocations_total', { source: 'staff' }), 2)
   })
 })
