@@ -7,6 +7,7 @@ import type { QueryClientContract } from '@adonisjs/lucid/types/database'
 import testUtils from '@adonisjs/core/services/test_utils'
 import { truncateEachTest } from '#tests/helpers/database'
 import { sqliteFixture } from '#tests/helpers/drf_fixtures'
+import User from '#models/user'
 
 /** Runs the command with a fresh log, so assertions see its output only. */
 async function importCommand(args: string[]) {
@@ -72,6 +73,25 @@ test.group('node ace drf:import', (group) => {
       'stdout'
     )
     assert.deepEqual(await counts(), { users: 9, tokens: 7 })
+  })
+
+  test('a re-run says what it left alone and why', async () => {
+    await importCommand([sqliteFixture()])
+    const alice = await User.findByOrFail('username', 'alice')
+    await db.from('auth_access_tokens').where('tokenable_id', alice.id).delete()
+    const deactivate = await ace.exec('user:deactivate', ['carol'])
+    deactivate.assertSucceeded()
+
+    const command = await importCommand([sqliteFixture()])
+    command.assertSucceeded()
+    command.assertLog(
+      '[ blue(info) ] 1 left alone, key revoked in Gatehouse: not brought back (alice)',
+      'stdout'
+    )
+    command.assertLog(
+      '[ blue(info) ] 1 left alone, deactivated in Gatehouse: is_active kept (carol)',
+      'stdout'
+    )
   })
 
   test('--dry-run writes nothing', async ({ assert }) => {
