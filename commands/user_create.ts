@@ -5,9 +5,7 @@ import userService, { UserInputError } from '#services/user_service'
 import audit, { CLI_ACTOR } from '#services/audit_service'
 import { cliCreateUserValidator, cliUserMessages } from '#validators/user'
 import { printable } from '#services/terminal_text'
-
-/** Largest stdin accepted for --password-stdin (passwords are capped far below). */
-const MAX_STDIN_BYTES = 64 * 1024
+import { readPassword } from '#services/password_input'
 
 /** Django's createsuperuser / createuser: the password never travels as a flag. */
 export default class UserCreate extends BaseCommand {
@@ -89,51 +87,20 @@ export default class UserCreate extends BaseCommand {
 
   /** --password-stdin, then GATEHOUSE_USER_PASSWORD, then a hidden prompt on a terminal. */
   private async readPassword(): Promise<string | null> {
-    if (this.passwordStdin) {
-      const value = await this.readStdin()
-      if (value === null) {
-        this.fail(`The password on stdin is longer than ${MAX_STDIN_BYTES} bytes.`)
-        return null
-      }
-      const password = value.replace(/\r?\n$/, '')
-      if (password === '') {
-        this.fail('--password-stdin was given but stdin was empty.')
-        return null
-      }
-      return password
-    }
-
-    const fromEnv = gatehouse.commands.userPassword
-    if (fromEnv) return fromEnv.release()
-
-    if (!this.stdin.isTTY) {
-      this.fail(
-        'No password given: run in a terminal, or use --password-stdin or GATEHOUSE_USER_PASSWORD.'
-      )
-      return null
-    }
-
-    const password = await this.prompt.secure('Password', {
-      validate: (value) => value.length > 0 || 'The password must not be empty',
+    const input = await readPassword({
+      fromStdin: this.passwordStdin,
+      stdin: this.stdin,
+      prompt: this.prompt,
+      fallback: () => gatehouse.commands.userPassword?.release(),
+      label: 'Password',
+      noInput:
+        'No password given: run in a terminal, or use --password-stdin or GATEHOUSE_USER_PASSWORD.',
     })
-    const again = await this.prompt.secure('Password (again)')
-    if (password !== again) {
-      this.fail('The passwords do not match.')
+    if ('error' in input) {
+      this.fail(input.error)
       return null
     }
-    return password
-  }
-
-  private async readStdin(): Promise<string | null> {
-    const chunks: Buffer[] = []
-    let size = 0
-    for await (const chunk of this.stdin) {
-      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)
-      size += buffer.length
-      if (size > MAX_STDIN_BYTES) return null
-      chunks.push(buffer)
-    }
-    return Buffer.concat(chunks).toString('utf8')
+    return input.password
   }
 
   private fail(message: string) {

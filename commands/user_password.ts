@@ -3,9 +3,7 @@ import type { CommandOptions } from '@adonisjs/core/types/ace'
 import audit, { CLI_ACTOR } from '#services/audit_service'
 import userService, { UserInputError } from '#services/user_service'
 import { printable } from '#services/terminal_text'
-
-/** Largest stdin accepted for --password-stdin (passwords are capped far below). */
-const MAX_STDIN_BYTES = 64 * 1024
+import { readPassword } from '#services/password_input'
 
 /** Django's changepassword: the password never travels as a flag or in the environment. */
 export default class UserPassword extends BaseCommand {
@@ -67,48 +65,20 @@ export default class UserPassword extends BaseCommand {
     }
   }
 
-  /** --password-stdin, else a hidden prompt asked twice on a terminal. */
+  /** --password-stdin, then a hidden prompt on a terminal. */
   private async readPassword(): Promise<string | null> {
-    if (this.passwordStdin) {
-      const value = await this.readStdin()
-      if (value === null) {
-        this.fail(`The password on stdin is longer than ${MAX_STDIN_BYTES} bytes.`)
-        return null
-      }
-      const password = value.replace(/\r?\n$/, '')
-      if (password === '') {
-        this.fail('--password-stdin was given but stdin was empty.')
-        return null
-      }
-      return password
-    }
-
-    if (!this.stdin.isTTY) {
-      this.fail('No password given: run in a terminal, or use --password-stdin.')
-      return null
-    }
-
-    const password = await this.prompt.secure('New password', {
-      validate: (value) => value.length > 0 || 'The password must not be empty',
+    const input = await readPassword({
+      fromStdin: this.passwordStdin,
+      stdin: this.stdin,
+      prompt: this.prompt,
+      label: 'New password',
+      noInput: 'No password given: run in a terminal, or use --password-stdin.',
     })
-    const again = await this.prompt.secure('New password (again)')
-    if (password !== again) {
-      this.fail('The passwords do not match.')
+    if ('error' in input) {
+      this.fail(input.error)
       return null
     }
-    return password
-  }
-
-  private async readStdin(): Promise<string | null> {
-    const chunks: Buffer[] = []
-    let size = 0
-    for await (const chunk of this.stdin) {
-      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)
-      size += buffer.length
-      if (size > MAX_STDIN_BYTES) return null
-      chunks.push(buffer)
-    }
-    return Buffer.concat(chunks).toString('utf8')
+    return input.password
   }
 
   private fail(message: string) {

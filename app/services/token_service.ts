@@ -3,11 +3,13 @@ import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import encryption from '@adonisjs/core/services/encryption'
 import logger from '@adonisjs/core/services/logger'
-import string from '@adonisjs/core/helpers/string'
 import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
 import type User from '#models/user'
 import { generateKey } from '#services/token_key'
+import { configuredSeconds, durationSeconds } from '#services/duration'
+import { sqlTimestamp } from '#services/sql'
+import { EXPIRES_IN_PATTERN } from '#validators/rules'
 import { TokenLimitException } from '#exceptions/token_limit_exception'
 
 /** Purpose bound to encrypted get-or-create keys (also used by the DRF importer). */
@@ -54,9 +56,6 @@ export interface IssuedToken {
   expiryCapped: boolean
 }
 
-/** Expiry syntax accepted everywhere: a number and a unit (s, m, h, d, w), or "never". */
-export const EXPIRES_IN_PATTERN = /^(never|[1-9][0-9]{0,5}[smhdw])$/
-
 export class InvalidExpiryError extends Error {}
 
 export type RotationResult =
@@ -80,7 +79,7 @@ export class TokenService {
         `Invalid expiry "${value}": use a number and a unit (s, m, h, d, w), e.g. 30d, or "never".`
       )
     }
-    return DateTime.now().plus({ seconds: string.seconds.parse(value) })
+    return DateTime.now().plus({ seconds: durationSeconds(value) })
   }
 
   /** An expiry no later than the issuing token's own (see TokenOptions.issuedBy). */
@@ -136,7 +135,9 @@ export class TokenService {
       .from(TABLE)
       .where('tokenable_id', user.id)
       .where('type', this.config.type)
-      .where((query) => query.whereNull('expires_at').orWhere('expires_at', '>', this.now()))
+      .where((query) =>
+        query.whereNull('expires_at').orWhere('expires_at', '>', sqlTimestamp(DateTime.now()))
+      )
       .count('* as total')
     if (Number(total) >= this.config.maxPerUser) {
       throw new TokenLimitException(this.config.maxPerUser)
@@ -169,7 +170,7 @@ export class TokenService {
         // Expired, or sealed with an APP_KEY that is gone (its key must stop
         // working too): keep it as a plain expired token in the history and
         // free the name for a new one.
-        const now = this.now()
+        const now = sqlTimestamp(DateTime.now())
         await AccessToken.query()
           .where('id', existing.id)
           .update({
@@ -245,7 +246,7 @@ export class TokenService {
     grace = this.config.rotationGrace,
     issuedBy?: AccessToken | null
   ): Promise<RotationResult> {
-    const graceSeconds = /^0+[smhdw]?$/.test(grace.trim()) ? 0 : string.seconds.parse(grace)
+    const graceSeconds = configuredSeconds(grace)
     try {
       const result = await db.transaction(async (trx) => {
         const previous = await AccessToken.query({ client: trx })
@@ -265,12 +266,12 @@ export class TokenService {
           .where('id', previous.id)
           .whereNull('rotated_at')
           .update({
-            rotated_at: this.now(now),
+            rotated_at: sqlTimestamp(now),
             encrypted_secret: null,
-            expires_at: this.now(
+            expires_at: sqlTimestamp(
               previous.expiresAt && previous.expiresAt < graceEnd ? previous.expiresAt : graceEnd
             ),
-            updated_at: this.now(now),
+            updated_at: sqlTimestamp(now),
           })
         if (Number(updated) === 0) return { ok: false, reason: 'already_rotated' } as const
 
@@ -328,11 +329,6 @@ export class TokenService {
       .where('type', this.config.type)
       .delete()
     return Number(deleted)
-  }
-
-  /** Formats a timestamp the way the current dialect stores it. */
-  private now(value: DateTime = DateTime.now()) {
-    return value.toFormat(db.connection().dialect.dateTimeFormat)
   }
 }
 
