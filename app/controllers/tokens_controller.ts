@@ -3,11 +3,7 @@ import tokenService, { type IssuedToken } from '#services/token_service'
 import { TokenLimitException } from '#exceptions/token_limit_exception'
 import audit, { aboutToken, byUser } from '#services/audit_service'
 import * as presenters from '#services/audit_presenter'
-import {
-  createTokenFormValidator,
-  revokeAllTokensValidator,
-  tokenIdValidator,
-} from '#validators/token'
+import { createTokenFormValidator, revokeAllTokensValidator, idParam } from '#validators/token'
 
 /**
  * The signed-in user's tokens in the browser. A new key is rendered once, in
@@ -61,8 +57,8 @@ export default class TokensController {
 
   async destroy({ auth, params, request, response, session }: HttpContext) {
     const user = auth.getUserOrFail()
-    const [error, data] = await tokenIdValidator.tryValidate({ id: Number(params.id) })
-    const token = error ? null : await tokenService.find(user, data.id)
+    const id = await idParam(params.id)
+    const token = id === null ? null : await tokenService.find(user, id)
 
     if (token && (await tokenService.revoke(user, token.id))) {
       await audit.record({ event: 'token.revoked', ...byUser(user, request), ...aboutToken(token) })

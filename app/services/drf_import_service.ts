@@ -636,13 +636,10 @@ export class DrfImportService {
     // Users whose get-or-create slot (type, name) is already taken by another live key.
     const slotTaken = new Set<number>()
     if (targetIds.length) {
-      for (const row of await db
-        .from(AccessToken.table)
-        .whereIn('tokenable_id', targetIds)
-        .where('type', this.tokens.type)
-        .where('name', tokenName)
-        .whereNotNull('encrypted_secret')
-        .select('id', 'tokenable_id', 'hash')) {
+      for (const row of await AccessToken.query()
+        .withScopes((scopes) => scopes.getOrCreateSlot(targetIds, this.tokens.type, tokenName))
+        .select('id', 'tokenable_id', 'hash')
+        .pojo<{ id: number; tokenable_id: number; hash: string }>()) {
         if (!staleIds.has(row.id) && !keep.has(row.hash)) slotTaken.add(row.tokenable_id)
       }
     }

@@ -35,6 +35,32 @@ export function sealSecret(value: string) {
 
 const TABLE = AccessToken.table
 
+export interface NewTokenFields {
+  userId: number
+  type: string
+  name: string | null
+  key: { value: string; hash: string; hint: string }
+  abilities: string[]
+  /** Keep the key encrypted so get-or-create can hand it out again. */
+  retrievable: boolean
+  expiresAt: DateTime | null
+}
+
+/** The attributes of a new token row, whoever issues it (create, get-or-create, rotate). */
+export function newTokenAttributes(fields: NewTokenFields) {
+  return {
+    tokenableId: fields.userId,
+    type: fields.type,
+    name: fields.name,
+    hash: fields.key.hash,
+    hint: fields.key.hint,
+    abilities: fields.abilities,
+    ...(fields.retrievable ? sealSecret(fields.key.value) : {}),
+    expiresAt: fields.expiresAt,
+    lastUsedAt: null,
+  }
+}
+
 export interface TokenOptions {
   name?: string
   abilities?: string[]
@@ -107,17 +133,15 @@ export class TokenService {
     const token = await db.transaction(async (trx) => {
       await this.assertBelowLimit(user, trx)
       return AccessToken.create(
-        {
-          tokenableId: user.id,
+        newTokenAttributes({
+          userId: user.id,
           type: this.config.type,
           name: options.name ?? this.config.defaultName,
-          hash: key.hash,
-          hint: key.hint,
+          key,
           abilities: options.abilities ?? ['*'],
-          ...(options.retrievable ? sealSecret(key.value) : {}),
+          retrievable: options.retrievable ?? false,
           expiresAt,
-          lastUsedAt: null,
-        },
+        }),
         { client: trx }
       )
     })
@@ -153,10 +177,7 @@ export class TokenService {
     const name = options.name ?? this.config.defaultName
     for (let attempt = 0; attempt < 5; attempt++) {
       const existing = await AccessToken.query()
-        .where('tokenable_id', user.id)
-        .where('type', this.config.type)
-        .where('name', name)
-        .whereNotNull('encrypted_secret')
+        .withScopes((scopes) => scopes.getOrCreateSlot(user.id, this.config.type, name))
         .first()
 
       if (existing) {
@@ -203,12 +224,8 @@ export class TokenService {
     const name = options.name ?? this.config.defaultName
     // Validate before deleting, so a bad expiry leaves the old token in place.
     this.expiresAt(options.expiresIn)
-    await db
-      .from(TABLE)
-      .where('tokenable_id', user.id)
-      .where('type', this.config.type)
-      .where('name', name)
-      .whereNotNull('encrypted_secret')
+    await AccessToken.query()
+      .withScopes((scopes) => scopes.getOrCreateSlot(user.id, this.config.type, name))
       .delete()
     return this.getOrCreate(user, { ...options, name })
   }
@@ -283,17 +300,15 @@ export class TokenService {
 
         const key = generateKey(this.config.prefix)
         const token = await AccessToken.create(
-          {
-            tokenableId: user.id,
+          newTokenAttributes({
+            userId: user.id,
             type: this.config.type,
             name: previous.name,
-            hash: key.hash,
-            hint: key.hint,
+            key,
             abilities: previous.abilities,
-            ...(retrievable ? sealSecret(key.value) : {}),
+            retrievable,
             expiresAt,
-            lastUsedAt: null,
-          },
+          }),
           { client: trx }
         )
         token.value = key.value

@@ -15,11 +15,18 @@ export const createTokenValidator = vine.compile(
   })
 )
 
+/** A row id: a positive whole number the database's integer column can hold. */
 export const tokenIdValidator = vine.compile(
   vine.object({
     id: vine.number().withoutDecimals().positive().max(2147483647),
   })
 )
+
+/** A route's :id param, or null when it is not a row id (callers answer 404). */
+export async function idParam(value: unknown): Promise<number | null> {
+  const [invalid, data] = await tokenIdValidator.tryValidate({ id: Number(value) })
+  return invalid ? null : data.id
+}
 
 /** The "Create token" form of the pages: abilities typed as one line of text. */
 export const createTokenFormValidator = vine.compile(

@@ -11,7 +11,7 @@ import {
   validateUserFilters,
   withoutPage,
 } from '#validators/admin'
-import { revokeAllTokensValidator, tokenIdValidator } from '#validators/token'
+import { revokeAllTokensValidator, idParam } from '#validators/token'
 
 /** The console's users: list, add, a user's page, (de)activation, staff status, their tokens. */
 export default class UsersController {
@@ -139,9 +139,9 @@ export default class UsersController {
   async revokeToken({ auth, params, request, response, session }: HttpContext) {
     const staff = auth.use('web').getUserOrFail()
     const [, back] = await returnToValidator.tryValidate(request.only(['returnTo']))
-    const [invalid, data] = await tokenIdValidator.tryValidate({ id: Number(params.id) })
+    const id = await idParam(params.id)
     try {
-      const token = invalid ? null : await staffService.revokeToken(staff, data.id)
+      const token = id === null ? null : await staffService.revokeToken(staff, id)
       if (token) {
         await audit.record({
           event: 'token.revoked',
@@ -186,9 +186,9 @@ export default class UsersController {
   }
 
   private async findOr404(id: unknown) {
-    const [invalid, data] = await tokenIdValidator.tryValidate({ id: Number(id) })
-    const user = invalid ? null : await staffService.findUser(data.id)
-    if (!user) throw new errors.E_ROUTE_NOT_FOUND(['GET', `/admin/users/${data?.id ?? ''}`])
+    const userId = await idParam(id)
+    const user = userId === null ? null : await staffService.findUser(userId)
+    if (!user) throw new errors.E_ROUTE_NOT_FOUND(['GET', `/admin/users/${userId ?? ''}`])
     return user
   }
 }
