@@ -4,6 +4,7 @@ import { TokenLimitException } from '#exceptions/token_limit_exception'
 import audit, { aboutToken, byUser } from '#services/audit_service'
 import * as presenters from '#services/audit_presenter'
 import { createTokenFormValidator, revokeAllTokensValidator, idParam } from '#validators/token'
+import { revocations } from '#services/metrics'
 
 /**
  * The signed-in user's tokens in the browser. A new key is rendered once, in
@@ -61,6 +62,7 @@ export default class TokensController {
     const token = id === null ? null : await tokenService.find(user, id)
 
     if (token && (await tokenService.revoke(user, token.id))) {
+      revocations.web.inc()
       await audit.record({ event: 'token.revoked', ...byUser(user, request), ...aboutToken(token) })
       session.flash('success', `Token “${token.name}” revoked. Requests using it are now refused.`)
     } else {
@@ -72,6 +74,7 @@ export default class TokensController {
   async destroyAll({ auth, request, response, session }: HttpContext) {
     await request.validateUsing(revokeAllTokensValidator)
     const count = await tokenService.revokeAll(auth.getUserOrFail())
+    revocations.web.inc(count)
     await audit.record({
       event: 'token.revoked',
       ...byUser(auth.getUserOrFail(), request),
