@@ -2,7 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import tokenService, { type IssuedToken } from '#services/token_service'
 import { TokenLimitException } from '#exceptions/token_limit_exception'
 import audit, { aboutToken, byUser } from '#services/audit_service'
-import * as presenters from '#services/audit_presenter'
+import * as presenters from '#transformers/audit_event_transformer'
 import { createTokenFormValidator, revokeAllTokensValidator, idParam } from '#validators/token'
 import { revocations } from '#services/metrics'
 

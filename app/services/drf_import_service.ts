@@ -1,7 +1,7 @@
 import db from '@adonisjs/lucid/services/db'
 import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
-import { DjangoHasher, isWeakDjangoAlgorithm } from '#services/django_hasher'
+import { DjangoHasher, isWeakDjangoAlgorithm } from '#hashing/django_hasher'
 import {
   DrfImportError,
   type DrfImportOptions,

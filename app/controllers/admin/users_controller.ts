@@ -1,7 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { errors } from '@adonisjs/core/http'
 import audit, { aboutToken, byStaff } from '#services/audit_service'
-import * as presenters from '#services/audit_presenter'
+import * as presenters from '#transformers/audit_event_transformer'
 import staffService, { StaffActionError } from '#services/staff_service'
 import { UserInputError } from '#services/user_service'
 import {

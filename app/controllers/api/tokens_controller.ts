@@ -1,7 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import tokenService from '#services/token_service'
 import audit, { aboutToken, byUser } from '#services/audit_service'
-import { serializeToken } from '#services/token_presenter'
+import { serializeToken } from '#transformers/token_transformer'
 import { createTokenValidator, idParam } from '#validators/token'
 import { NotFoundException, PermissionDeniedException } from '#exceptions/api_exceptions'
 import { revocations } from '#services/metrics'

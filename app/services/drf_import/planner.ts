@@ -2,7 +2,7 @@ import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
-import { DjangoHasher, exceedsCostCeiling, identifyDjangoHash } from '#services/django_hasher'
+import { DjangoHasher, exceedsCostCeiling, identifyDjangoHash } from '#hashing/django_hasher'
 import { hashKey, isDrfKey } from '#services/token_key'
 import { sqlTimestamp } from '#services/sql'
 import {
