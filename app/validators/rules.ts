@@ -37,3 +37,17 @@ export const tokenNameRule = () => vine.string().trim().minLength(1).maxLength(1
 /** A list of abilities, as JSON or CLI flags give it. */
 export const abilitiesRule = () =>
   vine.array(vine.string().regex(ABILITY_PATTERN)).minLength(1).maxLength(MAX_ABILITIES).distinct()
+
+/**
+ * Django's UnicodeUsernameValidator (letters, digits and @ . + - _), in the
+ * NFKC form Django normalises usernames to: no control characters, no
+ * full-width or other compatibility look-alikes. Every path that creates or
+ * imports a user applies it (UserService, drf:import).
+ */
+export const USERNAME_PATTERN = /^[\p{L}\p{N}_.@+-]{1,150}$/u
+
+export const USERNAME_RULE = '1-150 letters, digits and @ . + - _, in Unicode normal form NFKC'
+
+export function isValidUsername(username: string) {
+  return USERNAME_PATTERN.test(username) && username === username.normalize('NFKC')
+}

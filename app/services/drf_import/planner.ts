@@ -18,7 +18,7 @@ import {
   skip,
 } from '#services/drf_import/summary'
 import type { SourceToken, SourceUser } from '#services/drf_import/reader'
-import { USERNAME_RULE, isValidUsername } from '#validators/user'
+import { USERNAME_RULE, isValidUsername } from '#validators/rules'
 
 /** Stored instead of a hash above the cost ceiling: unusable (`!`), so never run. */
 const OVER_CEILING = '!gatehouse:hash-above-cost-ceiling'
