@@ -51,8 +51,18 @@ export default class UserCreate extends BaseCommand {
       return this.fail(`A user named "${printable(this.username.trim())}" already exists.`)
     }
 
-    const password = await this.readPassword()
-    if (password === null) return
+    // --password-stdin, then GATEHOUSE_USER_PASSWORD, then a hidden prompt on a terminal.
+    const typed = await readPassword({
+      fromStdin: this.passwordStdin,
+      stdin: this.stdin,
+      prompt: this.prompt,
+      fallback: () => gatehouse.commands.userPassword?.release(),
+      label: 'Password',
+      noInput:
+        'No password given: run in a terminal, or use --password-stdin or GATEHOUSE_USER_PASSWORD.',
+    })
+    if ('error' in typed) return this.fail(typed.error)
+    const { password } = typed
 
     try {
       const user = await userService.create({
@@ -83,24 +93,6 @@ export default class UserCreate extends BaseCommand {
       if (error instanceof UserInputError) return this.fail(error.message)
       throw error
     }
-  }
-
-  /** --password-stdin, then GATEHOUSE_USER_PASSWORD, then a hidden prompt on a terminal. */
-  private async readPassword(): Promise<string | null> {
-    const input = await readPassword({
-      fromStdin: this.passwordStdin,
-      stdin: this.stdin,
-      prompt: this.prompt,
-      fallback: () => gatehouse.commands.userPassword?.release(),
-      label: 'Password',
-      noInput:
-        'No password given: run in a terminal, or use --password-stdin or GATEHOUSE_USER_PASSWORD.',
-    })
-    if ('error' in input) {
-      this.fail(input.error)
-      return null
-    }
-    return input.password
   }
 
   private fail(message: string) {

@@ -37,8 +37,16 @@ export default class UserPassword extends BaseCommand {
     const user = await userService.findByUsername(this.username.trim())
     if (!user) return this.fail(`No user named "${this.username.trim()}".`)
 
-    const password = await this.readPassword()
-    if (password === null) return
+    // --password-stdin, then a hidden prompt on a terminal.
+    const typed = await readPassword({
+      fromStdin: this.passwordStdin,
+      stdin: this.stdin,
+      prompt: this.prompt,
+      label: 'New password',
+      noInput: 'No password given: run in a terminal, or use --password-stdin.',
+    })
+    if ('error' in typed) return this.fail(typed.error)
+    const { password } = typed
 
     try {
       const { sessionsEnded, tokensRevoked } = await userService.setPassword(user, password, {
@@ -63,22 +71,6 @@ export default class UserPassword extends BaseCommand {
       if (error instanceof UserInputError) return this.fail(error.message)
       throw error
     }
-  }
-
-  /** --password-stdin, then a hidden prompt on a terminal. */
-  private async readPassword(): Promise<string | null> {
-    const input = await readPassword({
-      fromStdin: this.passwordStdin,
-      stdin: this.stdin,
-      prompt: this.prompt,
-      label: 'New password',
-      noInput: 'No password given: run in a terminal, or use --password-stdin.',
-    })
-    if ('error' in input) {
-      this.fail(input.error)
-      return null
-    }
-    return input.password
   }
 
   private fail(message: string) {
