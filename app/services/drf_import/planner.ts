@@ -4,7 +4,6 @@ import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
 import { DjangoHasher, exceedsCostCeiling, identifyDjangoHash } from '#hashing/django_hasher'
 import { hashKey, isDrfKey } from '#services/token_key'
-import { sqlTimestamp } from '#services/sql'
 import {
   type DrfImportSummary,
   EXAMPLES,
@@ -16,6 +15,7 @@ import {
   note,
   parseDate,
   skip,
+  storedTime,
 } from '#services/drf_import/summary'
 import type { SourceToken, SourceUser } from '#services/drf_import/reader'
 import { USERNAME_RULE, isValidUsername } from '#validators/rules'
@@ -78,11 +78,6 @@ export interface Claims {
   names: Map<string, string>
 }
 
-/** A timestamp from Django (or Gatehouse) as Gatehouse's database stores it. */
-function format(value: DateTime | null): string | null {
-  return value ? sqlTimestamp(value.setZone('local')) : null
-}
-
 /** Gatehouse keeps emails trimmed and lower-cased, and null for none (Django uses ""). */
 function normalizeEmail(email: unknown): string | null {
   return typeof email === 'string' && email.trim() !== '' ? email.trim().toLowerCase() : null
@@ -109,7 +104,7 @@ export class DrfPlanner {
   ): Promise<BatchPlan> {
     const claimedEmails = claims.emails
     const claimedNames = claims.names
-    const now = format(DateTime.now())!
+    const now = storedTime(DateTime.now())!
 
     const existing = new Map<string, TargetUser>()
     for (const row of (await db
@@ -213,8 +208,8 @@ export class DrfPlanner {
         is_active: bool(user.is_active),
         is_staff: bool(user.is_staff),
         is_superuser: bool(user.is_superuser),
-        last_login_at: format(parseDate(user.last_login, 'utc')),
-        created_at: format(parseDate(user.date_joined, 'utc') ?? DateTime.now())!,
+        last_login_at: storedTime(parseDate(user.last_login, 'utc')),
+        created_at: storedTime(parseDate(user.date_joined, 'utc') ?? DateTime.now())!,
       }
 
       const current = existing.get(username)
@@ -256,7 +251,7 @@ export class DrfPlanner {
       const reason = row.is_active ? LEFT_ALONE.deactivated : LEFT_ALONE.activated
       note(summary.leftAlone, reason, current.username)
     }
-    const currentCreated = format(parseDate(current.created_at, 'local'))
+    const currentCreated = storedTime(parseDate(current.created_at, 'local'))
     if (currentCreated !== row.created_at) changes.created_at = row.created_at
     // Keep the later of the two last logins (the user may have signed in here since).
     const currentLogin = parseDate(current.last_login_at, 'local')

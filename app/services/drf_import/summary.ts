@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon'
+import { sqlTimestamp } from '#services/sql'
 
 /** A bad source or option: the message is safe to print as is (no secrets). */
 export class DrfImportError extends Error {}
@@ -106,4 +107,9 @@ export function parseDate(value: unknown, zone: 'utc' | 'local'): DateTime | nul
   if (parsed.isValid) return parsed
   const iso = DateTime.fromISO(text, { zone })
   return iso.isValid ? iso : null
+}
+
+/** A timestamp from Django (or Gatehouse) as Gatehouse's database stores it, in local time. */
+export function storedTime(value: DateTime | null): string | null {
+  return value ? sqlTimestamp(value.setZone('local')) : null
 }

@@ -1,17 +1,11 @@
-import type { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import type { QueryClientContract } from '@adonisjs/lucid/types/database'
 import encryption from '@adonisjs/core/services/encryption'
 import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
 import { ENCRYPTION_PURPOSE } from '#services/token_service'
-import { sqlTimestamp } from '#services/sql'
-import { LEDGER, SOURCE, USER_LEDGER, parseDate } from '#services/drf_import/summary'
+import { LEDGER, SOURCE, USER_LEDGER, parseDate, storedTime } from '#services/drf_import/summary'
 import type { Accepted, BatchPlan, TokenPlan } from '#services/drf_import/planner'
-
-function format(value: DateTime | null): string | null {
-  return value ? sqlTimestamp(value.setZone('local')) : null
-}
 
 /** Applies a batch's plan to Gatehouse's database, in one transaction. */
 export class DrfWriter {
@@ -103,7 +97,7 @@ export class DrfWriter {
           ? encryption.encrypt(token.key, { purpose: ENCRYPTION_PURPOSE })
           : null,
         source: SOURCE,
-        created_at: format(parseDate(token.created, 'utc')) ?? now,
+        created_at: storedTime(parseDate(token.created, 'utc')) ?? now,
         updated_at: now,
         last_used_at: null,
         expires_at: null,
