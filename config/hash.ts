@@ -10,7 +10,7 @@
 */
 
 import { defineConfig, drivers } from '@adonisjs/core/hash'
-import { DjangoHasher } from '#services/django_hasher'
+import { DjangoHasher } from '#hashing/django_hasher'
 
 const hashConfig = defineConfig({
   default: 'scrypt',
