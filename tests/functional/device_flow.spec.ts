@@ -8,7 +8,7 @@ import DeviceAuthorization from '#models/device_authorization'
 import type User from '#models/user'
 import userService from '#services/user_service'
 import { DEVICE_CODE_GRANT } from '#services/device_authorization_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { baseUrl } from '#tests/helpers/http'
 import { insertTokens, makeUser } from '#tests/helpers/factories'
 
@@ -65,7 +65,7 @@ function decide(client: Client, user: User, code: string, decision: 'approve' | 
 }
 
 test.group('Device sign-in: POST /api/v1/device/authorize', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('answers RFC 8628 fields; codes are stored hashed only', async ({ client, assert }) => {
     const response = await client
@@ -146,7 +146,7 @@ test.group('Device sign-in: POST /api/v1/device/authorize', (group) => {
 })
 
 test.group('Device sign-in: the whole flow over HTTP', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('pending → slow_down → approve on /device → token works → code spent', async ({
     client,
@@ -387,7 +387,7 @@ function captureLogs() {
 }
 
 test.group('Device sign-in: secrets stay out of logs', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('request logs name the paths, never a device code, user code or key', async ({
     client,
@@ -414,7 +414,7 @@ test.group('Device sign-in: secrets stay out of logs', (group) => {
 })
 
 test.group('Device sign-in: the /device page', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('a guest is sent to sign in, then comes back to the code', async ({ client, assert }) => {
     await makeUser({ username: 'ada' })

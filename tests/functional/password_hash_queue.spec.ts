@@ -2,7 +2,7 @@ import { test } from '@japa/runner'
 import hash from '@adonisjs/core/services/hash'
 import User from '#models/user'
 import authService from '#services/auth_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { makeToken, makeUser, PASSWORD } from '#tests/helpers/factories'
 import { makePageUser, PASSWORD as PAGE_PASSWORD } from './pages/pages_helpers.js'
 
@@ -24,7 +24,7 @@ function fillHashQueue() {
 }
 
 test.group('Password-hash queue: bounded, 503 when full', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('POST {$self} answers 503 with Retry-After at once, in DRF shape')
     .with(['/api-token-auth/', '/api/v1/auth/login'])

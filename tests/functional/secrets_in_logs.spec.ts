@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import logger from '@adonisjs/core/services/logger'
 import userService from '#services/user_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { buildRequest, rawRequest } from '#tests/helpers/raw_http'
 
 const PASSWORD = 'Pa55word-that-must-not-leak'
@@ -34,7 +34,7 @@ function captureLogs() {
 }
 
 test.group('Secrets in logs', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('request logs hold no password, token, Authorization value or cookie', async ({
     client,

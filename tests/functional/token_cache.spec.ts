@@ -5,7 +5,7 @@ import db from '@adonisjs/lucid/services/db'
 import tokenCache from '#services/token_cache'
 import tokenService from '#services/token_service'
 import userService from '#services/user_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 
 const PROTECTED = '/api/v1/protected'
 
@@ -24,7 +24,7 @@ async function expectStatus(
  * services is refused on the very next request.
  */
 test.group('Token cache (memory mode)', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
   group.setup(() => {
     const mode = tokenCache.config.mode
     tokenCache.config.mode = 'memory'

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs'
 import pg from 'pg'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
+import testUtils from '@adonisjs/core/services/test_utils'
 import { resetThrottle } from '#tests/helpers/throttle'
 
 /**
@@ -45,6 +46,24 @@ export async function truncateAll() {
     return
   }
   for (const table of tables) await connection.truncate(table, true)
+}
+
+/**
+ * Runs each test of a group in a global transaction, rolled back after it:
+ * the in-process HTTP server and ace commands share Lucid's connection, so
+ * they see the test's rows. For tests where another process or connection
+ * must see them (child processes, LISTEN), use truncateEachTest instead.
+ */
+export function isolateEachTest(group: {
+  setup: (fn: () => any) => void
+  each: { setup: (fn: () => any) => void }
+}) {
+  // A truncating group before this one leaves its last test's rows behind.
+  group.setup(() => truncateAll())
+  group.each.setup(async () => {
+    await resetThrottle()
+    return testUtils.db().withGlobalTransaction()
+  })
 }
 
 /** Empties every table and the in-memory login throttle before each test of a group. */

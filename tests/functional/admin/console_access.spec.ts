@@ -1,12 +1,12 @@
 import { test } from '@japa/runner'
 import User from '#models/user'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { makeAccount } from './admin_helpers.js'
 
 const PAGES = ['/admin', '/admin/users', '/admin/users/new', '/admin/tokens']
 
 test.group('Console: who gets in', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('a guest gets the 404 of an unknown address, not a sign-in redirect', async ({
     client,

@@ -5,7 +5,7 @@ import AccessToken from '#models/access_token'
 import AuditEvent from '#models/audit_event'
 import audit from '#services/audit_service'
 import tokenService from '#services/token_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { expireToken } from '#tests/helpers/factories'
 import { auditRows, makeAccount } from './admin_helpers.js'
 
@@ -19,7 +19,7 @@ function rows(html: string) {
 }
 
 test.group('Console: a user’s page', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('details, every token with its hint and never its key, and recent events', async ({
     client,
@@ -164,7 +164,7 @@ test.group('Console: a user’s page', (group) => {
 })
 
 test.group('Console: live tokens across users', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('lists live tokens only, filtered by user, source, expiry and disuse', async ({
     client,

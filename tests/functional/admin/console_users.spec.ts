@@ -3,7 +3,7 @@ import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import User from '#models/user'
 import tokenService from '#services/token_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { auditRows, makeAccount, PASSWORD } from './admin_helpers.js'
 
 /** Usernames in the order the users table lists them. */
@@ -19,7 +19,7 @@ async function signedInAt(user: User, daysAgo: number) {
 }
 
 test.group('Console: the users list', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('searches username and email, filters by status, sorts by last sign-in', async ({
     client,
@@ -110,7 +110,7 @@ test.group('Console: the users list', (group) => {
 })
 
 test.group('Console: adding a user', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('staff add a user through the user service; the event names the staff member', async ({
     client,
@@ -232,7 +232,7 @@ test.group('Console: adding a user', (group) => {
 })
 
 test.group('Console: activating, deactivating, staff status', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('deactivation refuses the user’s key and ends their session at the next request', async ({
     client,

@@ -7,7 +7,7 @@ import tokenService from '#services/token_service'
 import userService, { MUST_CHANGE_PASSWORD } from '#services/user_service'
 import userSessionService from '#services/user_session_service'
 import { SESSION_RECORD_KEY } from '#guards/recorded_session_guard'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { makePageUser, PASSWORD } from './pages_helpers.js'
 
 const NEW_PASSWORD = 'a brand new passphrase'
@@ -18,7 +18,7 @@ async function passwordIs(user: User, password: string) {
 }
 
 test.group('Pages: /account, change my password', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   const change = (client: any, user: User, fields: Record<string, string>) =>
     client
@@ -206,7 +206,7 @@ test.group('Pages: /account, change my password', (group) => {
 })
 
 test.group('Temporary passwords (must be changed at the next sign-in)', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   async function temporaryUser() {
     const user = await makePageUser({ username: 'tempo' })

@@ -1,13 +1,13 @@
 import { test } from '@japa/runner'
 import User from '#models/user'
 import userService from '#services/user_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { makePageUser, PASSWORD } from './pages_helpers.js'
 
 const SESSION_KEY = 'auth_web'
 
 test.group('Pages: sign in', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('GET /login shows the form with a CSRF field', async ({ client }) => {
     const response = await client.get('/login')
@@ -171,7 +171,7 @@ test.group('Pages: sign in', (group) => {
 })
 
 test.group('Pages: protected pages and sign out', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('a guest asking for {$self} is sent to /login, and the page is remembered')
     .with(['/dashboard', '/tokens'])

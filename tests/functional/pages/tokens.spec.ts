@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import AccessToken from '#models/access_token'
 import tokenService from '#services/token_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { makePageUser, PASSWORD } from './pages_helpers.js'
 
 /** The key shown by "Get my API token" or "Create token", read from the page that answered. */
@@ -10,7 +10,7 @@ function issuedKeyOf(response: { text(): string }) {
 }
 
 test.group('Pages: /tokens list', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('lists the user’s tokens: name, abilities, dates, status; never a key', async ({
     client,
@@ -64,7 +64,7 @@ test.group('Pages: /tokens list', (group) => {
 })
 
 test.group('Pages: Get my API token', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('gives the same key as POST /api-token-auth/, every time, in the answer itself', async ({
     client,
@@ -128,7 +128,7 @@ test.group('Pages: Get my API token', (group) => {
 })
 
 test.group('Pages: create a token', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('creates a token with name, abilities and expiry; the key is in that answer only', async ({
     client,
@@ -269,7 +269,7 @@ test.group('Pages: create a token', (group) => {
 })
 
 test.group('Pages: revoke tokens', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('revokes one token; its key is refused by the API at once', async ({ client, assert }) => {
     const user = await makePageUser()

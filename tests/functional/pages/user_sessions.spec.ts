@@ -8,7 +8,7 @@ import UserSession from '#models/user_session'
 import userService from '#services/user_service'
 import userSessionService from '#services/user_session_service'
 import { SESSION_RECORD_KEY } from '#guards/recorded_session_guard'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { rawRequest } from '#tests/helpers/http'
 import { makePageUser, PASSWORD } from './pages_helpers.js'
 
@@ -74,7 +74,7 @@ class Browser {
 }
 
 test.group('Browser sessions: sign-out ends every copy of a cookie', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('cookie store: cookies copied before POST /logout no longer sign in', async ({ assert }) => {
     await makePageUser({ username: 'ada' })
