@@ -5,8 +5,9 @@
 |
 | The primary validates the environment, then forks WEB_CONCURRENCY workers
 | (default: every core), each running bin/server.js and sharing the port
-| through node:cluster. Workers share nothing but the database and Redis:
-| set REDIS_HOST (token cache invalidation) and LIMITER_STORE=redis.
+| through node:cluster. Workers share nothing but the database (whose
+| triggers tell every worker's token cache about revocations) and Redis:
+| set LIMITER_STORE=redis (or database) so the login throttle is shared.
 |
 | - A worker that dies is replaced after a backoff (100 ms, doubling up to
 |   10 s; back to 100 ms once workers stay up). When workers keep dying

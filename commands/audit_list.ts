@@ -4,6 +4,7 @@ import { DateTime } from 'luxon'
 import audit from '#services/audit_service'
 import userService from '#services/user_service'
 import { durationSeconds, DURATION_PATTERN } from '#services/token_maintenance_service'
+import { printable, printableJson } from '#services/terminal_text'
 
 const iso = (value: DateTime | null | undefined) =>
   value ? value.toUTC().startOf('second').toISO({ suppressMilliseconds: true }) : null
@@ -59,7 +60,7 @@ export default class AuditList extends BaseCommand {
     }))
 
     if (this.json) {
-      this.logger.log(JSON.stringify(events, null, 2))
+      this.logger.log(printableJson(events))
       return
     }
     if (events.length === 0) {
@@ -76,8 +77,9 @@ export default class AuditList extends BaseCommand {
         event.actor.id ? `${event.actor.type}:${event.actor.id}` : event.actor.type,
         event.userId === null ? '-' : String(event.userId),
         event.tokenId === null ? '-' : String(event.tokenId),
-        event.ip ?? '-',
-        Object.keys(event.data).length > 0 ? JSON.stringify(event.data) : '',
+        printable(event.ip ?? '-'),
+        // Details hold what callers typed (e.g. a failed sign-in's username).
+        Object.keys(event.data).length > 0 ? printable(JSON.stringify(event.data)) : '',
       ])
     }
     table.render()
@@ -94,7 +96,7 @@ export default class AuditList extends BaseCommand {
   }
 
   private fail(message: string) {
-    this.logger.error(message)
+    this.logger.error(printable(message))
     this.exitCode = 1
   }
 }

@@ -2,6 +2,10 @@ import { BaseCommand, args, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import type { DrfImportSummary } from '#services/drf_import_service'
 import audit from '#services/audit_service'
+import { printable } from '#services/terminal_text'
+
+/** Example usernames come from the source: escaped for the terminal. */
+const names = (examples: string[]) => examples.map((example) => printable(example)).join(', ')
 
 /** node ace drf:import <source>: users and tokens from a Django REST Framework database. */
 export default class DrfImport extends BaseCommand {
@@ -47,7 +51,7 @@ export default class DrfImport extends BaseCommand {
     } catch (error) {
       if (progress) process.stdout.write('\n')
       if (!(error instanceof DrfImportError)) throw error
-      this.logger.error(error.message)
+      this.logger.error(printable(error.message))
       this.exitCode = 1
       return
     }
@@ -89,12 +93,12 @@ export default class DrfImport extends BaseCommand {
   private report(summary: DrfImportSummary) {
     const { users, tokens } = summary
     const prefix = summary.dryRun ? 'Dry run, nothing written. Would import' : 'Imported'
-    this.logger.success(`${prefix} from ${summary.source}`)
+    this.logger.success(`${prefix} from ${printable(summary.source)}`)
     this.logger.info(
       `Users: ${users.imported} imported, ${users.updated} updated, ${users.unchanged} unchanged, ${users.skipped} skipped (of ${users.seen})`
     )
     for (const [reason, { count, examples }] of Object.entries(users.skippedReasons)) {
-      this.logger.warning(`  ${count} user(s) skipped: ${reason} (${examples.join(', ')})`)
+      this.logger.warning(`  ${count} user(s) skipped: ${reason} (${names(examples)})`)
     }
     if (tokens.notImported === 'only-users') {
       this.logger.info('Tokens: not imported (--only-users)')
@@ -105,13 +109,17 @@ export default class DrfImport extends BaseCommand {
         `Tokens: ${tokens.imported} imported, ${tokens.updated} updated, ${tokens.unchanged} unchanged, ${tokens.revoked} revoked (gone from the source), ${tokens.skipped} skipped (of ${tokens.seen})`
       )
       for (const [reason, { count, examples }] of Object.entries(tokens.skippedReasons)) {
-        this.logger.warning(`  ${count} token(s) skipped: ${reason} (${examples.join(', ')})`)
+        this.logger.warning(`  ${count} token(s) skipped: ${reason} (${names(examples)})`)
       }
       if (tokens.withoutGetOrCreate > 0) {
         this.logger.warning(
           `  ${tokens.withoutGetOrCreate} token(s) work but are not returned by get-or-create: the user already had one`
         )
       }
+    }
+
+    for (const [reason, { count, examples }] of Object.entries(summary.leftAlone)) {
+      this.logger.info(`${count} left alone, ${reason} (${names(examples)})`)
     }
 
     const table = this.ui.table().head(['Password format', 'Users', 'Note'])
@@ -122,6 +130,12 @@ export default class DrfImport extends BaseCommand {
     if (summary.weakFormats.length > 0) {
       this.logger.warning(
         `Weak password formats imported: ${summary.weakFormats.join(', ')}. They verify and are re-hashed at the next sign-in; consider asking those users to change their password.`
+      )
+    }
+    if (summary.mustResetPassword.count > 0) {
+      const { count, examples } = summary.mustResetPassword
+      this.logger.warning(
+        `${count} user(s) must have a new password set: their Django hash costs more than the ceiling (passwords.djangoCeiling in config/gatehouse.ts), so it was not imported and they cannot sign in with a password (${names(examples)})`
       )
     }
     if (summary.unverifiableFormats.length > 0) {

@@ -4,6 +4,7 @@ import type { DateTime } from 'luxon'
 import tokenMaintenance from '#services/token_maintenance_service'
 import userService from '#services/user_service'
 import { whereLastUsed } from '#services/audit_presenter'
+import { printable, printableJson } from '#services/terminal_text'
 
 const iso = (value: DateTime | null | undefined) =>
   value ? value.toUTC().startOf('second').toISO({ suppressMilliseconds: true }) : null
@@ -25,7 +26,7 @@ export default class TokenList extends BaseCommand {
     if (this.username !== undefined) {
       user = await userService.findByUsername(this.username)
       if (!user) {
-        this.logger.error(`No user named "${this.username}".`)
+        this.logger.error(`No user named "${printable(this.username)}".`)
         this.exitCode = 1
         return
       }
@@ -48,11 +49,11 @@ export default class TokenList extends BaseCommand {
     }))
 
     if (this.json) {
-      this.logger.log(JSON.stringify(tokens, null, 2))
+      this.logger.log(printableJson(tokens))
       return
     }
     if (tokens.length === 0) {
-      this.logger.info(user ? `User "${user.username}" has no tokens.` : 'No tokens.')
+      this.logger.info(user ? `User "${printable(user.username)}" has no tokens.` : 'No tokens.')
       return
     }
 
@@ -72,13 +73,13 @@ export default class TokenList extends BaseCommand {
     for (const token of tokens) {
       table.row([
         String(token.id),
-        token.user,
-        token.name ?? '-',
-        token.hint ? `${token.hint}…` : '-',
-        token.abilities.join(','),
+        printable(token.user),
+        token.name ? printable(token.name) : '-',
+        token.hint ? `${printable(token.hint)}…` : '-',
+        printable(token.abilities.join(',')),
         token.createdAt ?? '-',
         token.lastUsedAt ?? 'never',
-        [token.lastUsedIp, token.lastUsedAgent].filter(Boolean).join(' ') || '-',
+        printable([token.lastUsedIp, token.lastUsedAgent].filter(Boolean).join(' ') || '-'),
         token.expiresAt ?? 'never',
         token.status,
       ])

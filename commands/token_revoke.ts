@@ -5,6 +5,7 @@ import tokenService from '#services/token_service'
 import userService from '#services/user_service'
 import audit, { aboutToken, CLI_ACTOR } from '#services/audit_service'
 import { cliTokenMessages, tokenIdValidator } from '#validators/token'
+import { printable } from '#services/terminal_text'
 
 /** Deletes one token by id, or every token of a user (DRF: Token.objects.filter(...).delete()). */
 export default class TokenRevoke extends BaseCommand {
@@ -62,7 +63,7 @@ export default class TokenRevoke extends BaseCommand {
         userId: user!.id,
         data: { all: true, count },
       })
-      this.logger.success(`Revoked ${count} token(s) of user "${user!.username}".`)
+      this.logger.success(`Revoked ${count} token(s) of user "${printable(user!.username)}".`)
       return
     }
 
@@ -82,11 +83,13 @@ export default class TokenRevoke extends BaseCommand {
       userId: token.tokenableId,
       ...aboutToken(token),
     })
-    this.logger.success(`Revoked token ${id} ("${token.name}") of user "${token.user.username}".`)
+    this.logger.success(
+      `Revoked token ${id} ("${printable(token.name)}") of user "${printable(token.user.username)}".`
+    )
   }
 
   private fail(message: string) {
-    this.logger.error(message)
+    this.logger.error(printable(message))
     this.exitCode = 1
   }
 }

@@ -2,6 +2,7 @@ import { BaseCommand, args } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import userService from '#services/user_service'
 import audit, { CLI_ACTOR } from '#services/audit_service'
+import { printable } from '#services/terminal_text'
 
 /** Sets is_active to true (Django admin's "active" checkbox); user:deactivate sets it to false. */
 export default class UserActivate extends BaseCommand {
@@ -18,12 +19,14 @@ export default class UserActivate extends BaseCommand {
   async run() {
     const user = await userService.findByUsername(this.username)
     if (!user) {
-      this.logger.error(`No user named "${this.username}".`)
+      this.logger.error(`No user named "${printable(this.username)}".`)
       this.exitCode = 1
       return
     }
     if (user.isActive === this.active) {
-      this.logger.info(`User "${user.username}" is already ${this.active ? 'active' : 'inactive'}.`)
+      this.logger.info(
+        `User "${printable(user.username)}" is already ${this.active ? 'active' : 'inactive'}.`
+      )
       return
     }
     await userService.setActive(user, this.active)
@@ -32,6 +35,8 @@ export default class UserActivate extends BaseCommand {
       actor: CLI_ACTOR,
       userId: user.id,
     })
-    this.logger.success(`${this.active ? 'Activated' : 'Deactivated'} user "${user.username}".`)
+    this.logger.success(
+      `${this.active ? 'Activated' : 'Deactivated'} user "${printable(user.username)}".`
+    )
   }
 }

@@ -4,6 +4,7 @@ import gatehouse from '#config/gatehouse'
 import userService, { UserInputError } from '#services/user_service'
 import audit, { CLI_ACTOR } from '#services/audit_service'
 import { cliCreateUserValidator, cliUserMessages } from '#validators/user'
+import { printable } from '#services/terminal_text'
 
 /** Largest stdin accepted for --password-stdin (passwords are capped far below). */
 const MAX_STDIN_BYTES = 64 * 1024
@@ -49,7 +50,7 @@ export default class UserCreate extends BaseCommand {
 
     // Checked before asking for a password; UserService checks again.
     if (await userService.findByUsername(this.username.trim())) {
-      return this.fail(`A user named "${this.username.trim()}" already exists.`)
+      return this.fail(`A user named "${printable(this.username.trim())}" already exists.`)
     }
 
     const password = await this.readPassword()
@@ -77,7 +78,9 @@ export default class UserCreate extends BaseCommand {
       })
       const kind = user.isSuperuser ? 'superuser' : 'user'
       const state = user.isActive ? '' : ' (inactive)'
-      this.logger.success(`Created ${kind} "${user.username}" with id ${user.id}${state}.`)
+      this.logger.success(
+        `Created ${kind} "${printable(user.username)}" with id ${user.id}${state}.`
+      )
     } catch (error) {
       if (error instanceof UserInputError) return this.fail(error.message)
       throw error
@@ -134,7 +137,7 @@ export default class UserCreate extends BaseCommand {
   }
 
   private fail(message: string) {
-    this.logger.error(message)
+    this.logger.error(printable(message))
     this.exitCode = 1
   }
 }

@@ -2,6 +2,7 @@ import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import type { DateTime } from 'luxon'
 import userService from '#services/user_service'
+import { printable, printableJson } from '#services/terminal_text'
 
 const iso = (value: DateTime | null | undefined) =>
   value ? value.toUTC().startOf('second').toISO({ suppressMilliseconds: true }) : null
@@ -29,7 +30,7 @@ export default class UserList extends BaseCommand {
     }))
 
     if (this.json) {
-      this.logger.log(JSON.stringify(users, null, 2))
+      this.logger.log(printableJson(users))
       return
     }
     if (users.length === 0) {
@@ -43,8 +44,8 @@ export default class UserList extends BaseCommand {
     for (const user of users) {
       table.row([
         String(user.id),
-        user.username,
-        user.email ?? '-',
+        printable(user.username),
+        user.email ? printable(user.email) : '-',
         yesNo(user.isActive),
         yesNo(user.isStaff),
         yesNo(user.isSuperuser),

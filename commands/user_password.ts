@@ -2,6 +2,7 @@ import { BaseCommand, args, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import audit, { CLI_ACTOR } from '#services/audit_service'
 import userService, { UserInputError } from '#services/user_service'
+import { printable } from '#services/terminal_text'
 
 /** Largest stdin accepted for --password-stdin (passwords are capped far below). */
 const MAX_STDIN_BYTES = 64 * 1024
@@ -59,7 +60,7 @@ export default class UserPassword extends BaseCommand {
       const revoked = this.revokeTokens
         ? `, ${tokensRevoked} ${tokensRevoked === 1 ? 'token' : 'tokens'} revoked`
         : ''
-      this.logger.success(`User "${user.username}" has ${what}; ${ended}${revoked}.`)
+      this.logger.success(`User "${printable(user.username)}" has ${what}; ${ended}${revoked}.`)
     } catch (error) {
       if (error instanceof UserInputError) return this.fail(error.message)
       throw error
@@ -111,7 +112,7 @@ export default class UserPassword extends BaseCommand {
   }
 
   private fail(message: string) {
-    this.logger.error(message)
+    this.logger.error(printable(message))
     this.exitCode = 1
   }
 }

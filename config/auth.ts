@@ -11,6 +11,7 @@
 */
 
 import { defineConfig } from '@adonisjs/auth'
+import { Secret } from '@adonisjs/core/helpers'
 import type { InferAuthenticators, InferAuthEvents, Authenticators } from '@adonisjs/auth/types'
 import { tokenGuard } from '#guards/token_guard'
 import { ActiveSessionUserProvider } from '#guards/active_session_user_provider'
@@ -19,7 +20,21 @@ import { recordedSessionGuard } from '#guards/recorded_session_guard'
 const authConfig = defineConfig({
   default: 'api',
   guards: {
-    api: tokenGuard(),
+    api: tokenGuard(async () => {
+      const { default: authenticator } = await import('#services/token_authenticator')
+      const { default: tokenService } = await import('#services/token_service')
+      const { default: audit } = await import('#services/audit_service')
+      return {
+        authenticator,
+        issue: async (user) => {
+          const issued = await tokenService.create(user, { name: 'test-client' })
+          return new Secret(issued.value)
+        },
+        // Recorded once per token, not per retry (AuditService.expiredRefused).
+        expiredRefused: (tokenId, userId, request) =>
+          audit.expiredRefused(tokenId, userId, request),
+      }
+    }),
     web: recordedSessionGuard({
       provider: new ActiveSessionUserProvider({ model: () => import('#models/user') }),
     }),

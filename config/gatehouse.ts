@@ -5,7 +5,6 @@
 */
 
 import env from '#start/env'
-import app from '@adonisjs/core/services/app'
 
 function duration(value: string | undefined, fallback: string | null): string | null {
   if (value === undefined || value.trim() === '') return fallback
@@ -50,23 +49,17 @@ const gatehouseConfig = {
   },
   tokenCache: {
     /**
-     * Cache of verified tokens (app/services/token_cache.ts).
-     * - off: every authenticated request runs one query.
-     * - redis: cached per process, invalidated in every process over Redis
-     *   pub/sub; the cache is bypassed while Redis is unreachable.
-     * - memory: cached, invalidated in this process only. Safe only when one
-     *   process serves and nothing else changes tokens or users (tests).
-     * Default: redis when REDIS_HOST is set, else off; always off in tests.
+     * Cache of verified tokens (app/services/token_cache.ts), on unless
+     * TOKEN_CACHE=off. Database triggers report every change that can make
+     * a token unusable, whoever makes it; each web process serves from the
+     * cache only while it can hear them (SQLite: a change log checked with
+     * PRAGMA data_version; PostgreSQL: LISTEN/NOTIFY). No Redis involved.
      */
-    mode:
-      env.get('TOKEN_CACHE') ??
-      (app.inTest ? 'off' : env.get('REDIS_HOST') ? ('redis' as const) : ('off' as const)),
+    enabled: env.get('TOKEN_CACHE', 'on') === 'on',
     /** An entry is re-read from the database at least this often. */
     ttl: duration(env.get('TOKEN_CACHE_TTL'), '30s') ?? '30s',
     /** Most entries kept per process (least recently used go first). */
     maxEntries: env.get('TOKEN_CACHE_SIZE', 10_000),
-    /** Redis pub/sub channel of invalidation messages (one per deployment sharing a Redis). */
-    channel: env.get('TOKEN_CACHE_CHANNEL', 'gatehouse:token-cache'),
   },
   passwords: {
     /** Longer passwords are refused before hashing: hash cost stays bounded. */
@@ -84,6 +77,21 @@ const gatehouseConfig = {
      * they are all taken, sign-in answers 503 with Retry-After at once.
      */
     hashQueue: env.get('PASSWORD_HASH_QUEUE', 64),
+    /**
+     * Highest cost of a Django hash Gatehouse will run (Django 6.0's defaults
+     * in brackets). An imported hash above it is stored as unusable: that user
+     * must have a new password set (`drf:import` lists them); never run at sign-in.
+     */
+    djangoCeiling: {
+      pbkdf2Iterations: 1_500_000, // (1,200,000)
+      bcryptCost: 14, // (12)
+      argon2MemoryKiB: 262_144, // (102,400)
+      argon2Passes: 8, // (2)
+      argon2Parallelism: 16, // (8)
+      scryptN: 131_072, // (16,384)
+      scryptR: 16, // (8)
+      scryptP: 4, // (1)
+    },
   },
   commands: {
     /** Password `node ace user:create` uses when no terminal or stdin gives one. */

@@ -3,11 +3,10 @@
 | Redis
 |--------------------------------------------------------------------------
 |
-| Used by SESSION_DRIVER=redis, LIMITER_STORE=redis and the token cache's
-| invalidations. Connections are opened on first use, so an app that does
-| not use Redis never connects. A lost connection is retried forever (at
-| most every 2 s): a process that gave up would keep serving without
-| hearing other processes' revocations until its cache entries expire.
+| Used by SESSION_DRIVER=redis and LIMITER_STORE=redis (the token cache
+| needs no Redis: the database tells it about changes). Connections are
+| opened on first use, so an app that does not use Redis never connects.
+| A lost connection is retried forever (at most every 2 s).
 |
 */
 

@@ -111,13 +111,12 @@ export default await Env.create(APP_ROOT, {
 
   /*
   |----------------------------------------------------------
-  | The cache of verified tokens (invalidated over Redis)
+  | The cache of verified tokens (invalidated by database triggers)
   |----------------------------------------------------------
   */
-  TOKEN_CACHE: Env.schema.enum.optional(['off', 'memory', 'redis'] as const),
+  TOKEN_CACHE: Env.schema.enum.optional(['on', 'off'] as const),
   TOKEN_CACHE_TTL: Env.schema.string.optional(),
   TOKEN_CACHE_SIZE: Env.schema.number.optional(),
-  TOKEN_CACHE_CHANNEL: Env.schema.string.optional(),
   /** Benchmark only: count SQL queries and expose the counts (never in real deployments). */
   BENCH_COUNT_QUERIES: Env.schema.boolean.optional(),
 

@@ -1,9 +1,11 @@
 import type { HttpContext } from '@adonisjs/core/http'
+import type { EmitterLike } from '@adonisjs/core/types/events'
 import type { AuthClientResponse, GuardConfigProvider, GuardContract } from '@adonisjs/auth/types'
 import { symbols } from '@adonisjs/auth'
+import { Secret } from '@adonisjs/core/helpers'
 import type User from '#models/user'
-import tokenService from '#services/token_service'
-import audit from '#services/audit_service'
+import type AccessToken from '#models/access_token'
+import type { AuthenticationResult, ClientInfo } from '#services/token_authenticator'
 import { parseAuthorization } from '#services/token_key'
 import { TokenAuthenticationException } from '#exceptions/api_exceptions'
 
@@ -13,14 +15,42 @@ const MESSAGES = {
   inactive: 'User inactive or deleted.',
 } as const
 
+/** @adonisjs/auth's access-token guard events, with Gatehouse's token model. */
+export type TokenGuardEvents = {
+  'access_tokens_auth:authentication_attempted': { ctx: HttpContext; guardName: string }
+  'access_tokens_auth:authentication_succeeded': {
+    ctx: HttpContext
+    guardName: string
+    user: User
+    token: AccessToken
+  }
+  'access_tokens_auth:authentication_failed': {
+    ctx: HttpContext
+    guardName: string
+    error: TokenAuthenticationException
+  }
+}
+
+/** What the guard needs: verify a key; issue one for the Japa client's loginAs(). */
+export interface TokenGuardServices {
+  authenticator: {
+    authenticate(key: Secret<string>, client?: ClientInfo): Promise<AuthenticationResult>
+  }
+  issue(user: User): Promise<Secret<string>>
+  /** An expired key was presented (recorded once per token by the audit log). */
+  expiredRefused?(tokenId: number, userId: number, request: HttpContext['request']): Promise<void>
+}
+
 /**
  * DRF's TokenAuthentication as an @adonisjs/auth guard: `Token <key>` and
- * `Bearer <key>`, DRF's error messages, one query per request (see
- * TokenService.authenticate). The reason of the last failure is kept in
- * `failure` so the auth middleware can answer with DRF's exact detail.
+ * `Bearer <key>`, DRF's error messages, at most one query per request (see
+ * TokenAuthenticator). Emits the access-token guard's events like
+ * @adonisjs/auth's own guard (only when someone listens: they cost time on
+ * every request). The reason of the last failure is kept in `failure` so
+ * the auth middleware can answer with DRF's exact detail.
  */
 export class TokenGuard implements GuardContract<User> {
-  declare [symbols.GUARD_KNOWN_EVENTS]: {}
+  declare [symbols.GUARD_KNOWN_EVENTS]: TokenGuardEvents
 
   readonly driverName = 'gatehouse_tokens' as const
   authenticationAttempted = false
@@ -28,7 +58,12 @@ export class TokenGuard implements GuardContract<User> {
   user?: User
   failure?: TokenAuthenticationException
 
-  constructor(private ctx: HttpContext) {}
+  constructor(
+    private name: string,
+    private ctx: HttpContext,
+    private emitter: EmitterLike<TokenGuardEvents>,
+    private services: TokenGuardServices
+  ) {}
 
   getUserOrFail(): User {
     if (!this.user) throw this.failure ?? TokenAuthenticationException.notProvided()
@@ -38,20 +73,37 @@ export class TokenGuard implements GuardContract<User> {
   async authenticate(): Promise<User> {
     if (this.authenticationAttempted) return this.getUserOrFail()
     this.authenticationAttempted = true
+    this.#emit('access_tokens_auth:authentication_attempted', () => ({
+      ctx: this.ctx,
+      guardName: this.name,
+    }))
 
     const parsed = parseAuthorization(this.ctx.request.header('authorization'))
-    if (parsed.kind === 'absent') throw this.fail(TokenAuthenticationException.notProvided())
-    if (parsed.kind === 'invalid')
-      throw this.fail(TokenAuthenticationException.because(parsed.detail))
+    if (parsed.kind === 'absent') throw this.#fail(TokenAuthenticationException.notProvided())
+    if (parsed.kind === 'invalid') {
+      throw this.#fail(TokenAuthenticationException.because(parsed.detail))
+    }
 
-    const result = await tokenService.authenticate(parsed.key)
-    // An expired key: recorded once per token (AuditService.expiredRefused), not per retry.
-    if (!result.ok && result.tokenId)
-      await audit.expiredRefused(result.tokenId, result.userId!, this.ctx.request)
-    if (!result.ok) throw this.fail(TokenAuthenticationException.because(MESSAGES[result.reason]))
+    const { request } = this.ctx
+    const result = await this.services.authenticator.authenticate(new Secret(parsed.key), () => ({
+      ip: request.ip(),
+      agent: request.header('user-agent'),
+    }))
+    if (result.ok === false) {
+      if (result.reason === 'expired') {
+        await this.services.expiredRefused?.(result.tokenId, result.userId, request)
+      }
+      throw this.#fail(TokenAuthenticationException.because(MESSAGES[result.reason]))
+    }
 
     this.user = result.user
     this.isAuthenticated = true
+    this.#emit('access_tokens_auth:authentication_succeeded', () => ({
+      ctx: this.ctx,
+      guardName: this.name,
+      user: result.user,
+      token: result.token,
+    }))
     return this.user
   }
 
@@ -67,21 +119,34 @@ export class TokenGuard implements GuardContract<User> {
 
   /** Used by the Japa API client's loginAs(): a fresh token for that user. */
   async authenticateAsClient(user: User): Promise<AuthClientResponse> {
-    const { value } = await tokenService.create(user, { name: 'test-client' })
-    return { headers: { authorization: `Token ${value}` } }
+    const key = await this.services.issue(user)
+    return { headers: { authorization: `Token ${key.release()}` } }
   }
 
-  private fail(error: TokenAuthenticationException) {
+  #fail(error: TokenAuthenticationException) {
     this.failure = error
+    this.#emit('access_tokens_auth:authentication_failed', () => ({
+      ctx: this.ctx,
+      guardName: this.name,
+      error,
+    }))
     return error
+  }
+
+  #emit<Event extends keyof TokenGuardEvents>(event: Event, data: () => TokenGuardEvents[Event]) {
+    if (this.emitter.hasListeners(event)) void this.emitter.emit(event, data())
   }
 }
 
-/** config/auth.ts entry for the guard. */
-export function tokenGuard(): GuardConfigProvider<(ctx: HttpContext) => TokenGuard> {
+/** config/auth.ts entry for the guard; `services` resolved once, when the guard is first used. */
+export function tokenGuard(
+  services: () => Promise<TokenGuardServices>
+): GuardConfigProvider<(ctx: HttpContext) => TokenGuard> {
   return {
-    async resolver() {
-      return (ctx: HttpContext) => new TokenGuard(ctx)
+    async resolver(name, app) {
+      const emitter = await app.container.make('emitter')
+      const resolved = await services()
+      return (ctx: HttpContext) => new TokenGuard(name, ctx, emitter as any, resolved)
     },
   }
 }

@@ -1,7 +1,12 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import type { NextFn } from '@adonisjs/core/types/http'
+import type { AuthManager } from '@adonisjs/auth'
+import type { Authenticators } from '@adonisjs/auth/types'
 // Brings the package's `ctx.auth` type along with this replacement.
 import type {} from '@adonisjs/auth/initialize_auth_middleware'
+
+/** The container's auth manager, a singleton: resolved once, not on every request. */
+let manager: AuthManager<Authenticators> | undefined
 
 /**
  * @adonisjs/auth's initialize_auth_middleware without its view share: that
@@ -11,8 +16,8 @@ import type {} from '@adonisjs/auth/initialize_auth_middleware'
  */
 export default class InitializeAuthMiddleware {
   async handle(ctx: HttpContext, next: NextFn) {
-    const manager = await ctx.containerResolver.make('auth.manager')
-    ctx.auth = manager.createAuthenticator(ctx)
+    const auth = (manager ??= await ctx.containerResolver.make('auth.manager'))
+    ctx.auth = auth.createAuthenticator(ctx)
     return next()
   }
 }

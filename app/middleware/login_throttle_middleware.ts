@@ -4,7 +4,7 @@ import loginThrottle from '#services/login_throttle'
 
 /**
  * Counts every sign-in request against its IP address before anything else
- * runs (429 once over the limit). The per-username limit is applied where
+ * runs (429 once over the limit; IPv6 by /64). The per-account limit is applied where
  * the password is checked: LoginThrottle.attempt.
  */
 export default class LoginThrottleMiddleware {

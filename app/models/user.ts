@@ -1,11 +1,10 @@
 import { DateTime } from 'luxon'
 import hash from '@adonisjs/core/services/hash'
 import { compose } from '@adonisjs/core/helpers'
-import { BaseModel, afterDelete, afterSave, column, hasMany } from '@adonisjs/lucid/orm'
+import { BaseModel, beforeSave, column, hasMany } from '@adonisjs/lucid/orm'
 import type { HasMany } from '@adonisjs/lucid/types/relations'
 import { withAuthFinder } from '@adonisjs/auth/mixins/lucid'
 import AccessToken from '#models/access_token'
-import tokenCache from '#services/token_cache'
 
 const AuthFinder = withAuthFinder(() => hash.use('scrypt'), {
   uids: ['username', 'email'],
@@ -34,6 +33,10 @@ export default class User extends compose(BaseModel, AuthFinder) {
 
   @column({ consume: Boolean })
   declare isSuperuser: boolean
+
+  /** is_active was decided in Gatehouse: `node ace drf:import` leaves it alone. */
+  @column({ consume: Boolean, serializeAs: null })
+  declare isActiveSetHere: boolean
 
   @column.dateTime()
   declare lastLoginAt: DateTime | null
@@ -70,10 +73,9 @@ export default class User extends compose(BaseModel, AuthFinder) {
     return User.hasherFor(this.password).needsReHash(this.password)
   }
 
-  /** Cached verifications carry the user's row: any change (deactivation, deletion) evicts them everywhere. */
-  @afterSave()
-  @afterDelete()
-  static async evictCachedTokens(user: User) {
-    await tokenCache.invalidate({ kind: 'user', id: user.id })
+  /** drf:import writes with raw queries, so every model save is a decision taken here. */
+  @beforeSave()
+  static markActiveSetHere(user: User) {
+    if (!user.$isPersisted || user.$dirty.isActive !== undefined) user.isActiveSetHere = true
   }
 }

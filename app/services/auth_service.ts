@@ -1,9 +1,9 @@
 import { DateTime } from 'luxon'
 import hash from '@adonisjs/core/services/hash'
-import { errors as authErrors } from '@adonisjs/auth'
 import gatehouse from '#config/gatehouse'
-import User from '#models/user'
+import type User from '#models/user'
 import { ConcurrencyLimit } from '#services/concurrency_limit'
+import userService from '#services/user_service'
 import gracefulShutdown from '#services/graceful_shutdown'
 import { ServiceUnavailableException } from '#exceptions/api_exceptions'
 
@@ -30,19 +30,19 @@ export class AuthService {
   }
 
   private async check(uid: string, password: string): Promise<User | null> {
+    const scrypt = hash.use('scrypt')
     if (password.length > this.config.maxLength || uid.length > 254) {
-      await hash.make('gatehouse-equal-cost-placeholder')
+      await scrypt.make('gatehouse-equal-cost-placeholder')
       return null
     }
 
-    let user: User
-    try {
-      user = await User.verifyCredentials(uid, password)
-    } catch (error) {
-      if (error instanceof authErrors.E_INVALID_CREDENTIALS) return null
-      throw error
+    const user = await userService.findForSignIn(uid)
+    const verified = user ? await user.verifyPassword(password) : false
+    if (!user || !verified || !user.isActive) {
+      // A cheap, unusable or unknown stored format costs as much as a scrypt check.
+      if (!user || !scrypt.isValidHash(user.password)) await scrypt.make(password)
+      return null
     }
-    if (!user.isActive) return null
     if (user.passwordNeedsReHash) {
       // Imported (e.g. Django) or outdated hash: store it with today's hasher.
       user.password = password

@@ -1,6 +1,9 @@
 import { argon2, createHash, pbkdf2, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 import { promisify } from 'node:util'
 import type { HashDriverContract } from '@adonisjs/core/types/hash'
+import gatehouse from '#config/gatehouse'
+
+export type DjangoCeiling = typeof gatehouse.passwords.djangoCeiling
 
 const pbkdf2Async = promisify(pbkdf2)
 const argon2Async = promisify(argon2)
@@ -52,6 +55,48 @@ export function identifyDjangoHash(encoded: string): DjangoHashInfo {
   return { algorithm, weak: WEAK.has(algorithm), unusable: false }
 }
 
+/**
+ * True when checking this Django hash would cost more than the ceiling allows
+ * (an unreadable cost counts as too high). Cheap and unusable formats never do.
+ */
+export function exceedsCostCeiling(
+  encoded: string,
+  ceiling: DjangoCeiling = gatehouse.passwords.djangoCeiling
+): boolean {
+  const parts = encoded.split('$')
+  const over = (value: string | undefined, max: number) => {
+    const number = positiveInt(value)
+    return number === null || number > max
+  }
+  switch (identifyDjangoHash(encoded).algorithm) {
+    case 'pbkdf2_sha256':
+    case 'pbkdf2_sha1':
+      return over(parts[1], ceiling.pbkdf2Iterations)
+    case 'bcrypt':
+    case 'bcrypt_sha256':
+      // `bcrypt$$2b$12$…`: parts[2] is the variant, parts[3] the cost
+      return over(parts[3]?.replace(/^0+/, ''), ceiling.bcryptCost)
+    case 'argon2': {
+      const params = Object.fromEntries(
+        (parts[3] ?? '').split(',').map((pair) => pair.split('='))
+      ) as Record<string, string | undefined>
+      return (
+        over(params.m, ceiling.argon2MemoryKiB) ||
+        over(params.t, ceiling.argon2Passes) ||
+        over(params.p, ceiling.argon2Parallelism)
+      )
+    }
+    case 'scrypt':
+      return (
+        over(parts[1], ceiling.scryptN) ||
+        over(parts[3], ceiling.scryptR) ||
+        over(parts[4], ceiling.scryptP)
+      )
+    default:
+      return false
+  }
+}
+
 function equal(a: Buffer, b: Buffer) {
   return a.length === b.length && a.length > 0 && timingSafeEqual(a, b)
 }
@@ -89,6 +134,8 @@ export function loadBcrypt(): Promise<HashDriverContract | null> {
  * hasher. Unusable (`!…`) and unknown values never verify.
  */
 export class DjangoHasher implements HashDriverContract {
+  constructor(private ceiling: DjangoCeiling = gatehouse.passwords.djangoCeiling) {}
+
   isValidHash(value: string): boolean {
     return identifyDjangoHash(value).algorithm !== 'unknown'
   }
@@ -106,7 +153,8 @@ export class DjangoHasher implements HashDriverContract {
 
   async verify(hashedValue: string, plainValue: string): Promise<boolean> {
     const { algorithm, unusable } = identifyDjangoHash(hashedValue)
-    if (unusable) return false
+    // Above the ceiling a single check could stall every sign-in: never run it.
+    if (unusable || exceedsCostCeiling(hashedValue, this.ceiling)) return false
     try {
       switch (algorithm) {
         case 'pbkdf2_sha256':

@@ -6,10 +6,15 @@ import type { QueryClientContract } from '@adonisjs/lucid/types/database'
 import encryption from '@adonisjs/core/services/encryption'
 import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
-import { DjangoHasher, identifyDjangoHash, isWeakDjangoAlgorithm } from '#services/django_hasher'
+import {
+  DjangoHasher,
+  exceedsCostCeiling,
+  identifyDjangoHash,
+  isWeakDjangoAlgorithm,
+} from '#services/django_hasher'
 import { hashKey, isDrfKey } from '#services/token_key'
-import tokenCache from '#services/token_cache'
 import { ENCRYPTION_PURPOSE } from '#services/token_service'
+import { USERNAME_RULE, isValidUsername } from '#validators/user'
 
 /** A bad source or option: the message is safe to print as is (no secrets). */
 export class DrfImportError extends Error {}
@@ -51,6 +56,10 @@ export interface DrfImportSummary {
   weakFormats: string[]
   /** Formats seen that this installation cannot verify: those users cannot sign in. */
   unverifiableFormats: string[]
+  /** Decisions taken in Gatehouse that the import kept: reason → how many, a few usernames. */
+  leftAlone: Record<string, { count: number; examples: string[] }>
+  /** Users whose hash is above the cost ceiling: imported with an unusable password. */
+  mustResetPassword: { count: number; examples: string[] }
 }
 
 interface SourceUser {
@@ -79,6 +88,7 @@ interface TargetUser {
   is_active: unknown
   is_staff: unknown
   is_superuser: unknown
+  is_active_set_here: unknown
   last_login_at: unknown
   created_at: unknown
 }
@@ -98,16 +108,33 @@ const MAX_BATCH = 2000
 const EXAMPLES = 5
 /** auth_access_tokens.source of imported keys */
 const SOURCE = 'drf'
+/** Hash of every key ever imported, kept after its token row is gone. */
+const LEDGER = 'drf_imported_keys'
+/** Every username an import created or matched, kept after the user is gone. */
+const USER_LEDGER = 'drf_imported_users'
+/** Stored instead of a hash above the cost ceiling: unusable (`!`), so never run. */
+const OVER_CEILING = '!gatehouse:hash-above-cost-ceiling'
+const LEFT_ALONE = {
+  revoked: 'key revoked in Gatehouse: not brought back',
+  removed: 'key removed by an earlier import (gone from the source): not brought back',
+  deactivated: 'deactivated in Gatehouse: is_active kept',
+  activated: 'activated in Gatehouse: is_active kept',
+  deleted: 'deleted or renamed in Gatehouse: not re-created',
+}
 
 function tally(): Tally {
   return { seen: 0, imported: 0, updated: 0, unchanged: 0, skipped: 0, skippedReasons: {} }
 }
 
-function skip(into: Tally, reason: string, example: string) {
-  into.skipped++
-  const entry = (into.skippedReasons[reason] ??= { count: 0, examples: [] })
+function note(into: Tally['skippedReasons'], reason: string, example: string) {
+  const entry = (into[reason] ??= { count: 0, examples: [] })
   entry.count++
   if (entry.examples.length < EXAMPLES) entry.examples.push(example)
+}
+
+function skip(into: Tally, reason: string, example: string) {
+  into.skipped++
+  note(into.skippedReasons, reason, example)
 }
 
 function bool(value: unknown): boolean {
@@ -147,7 +174,8 @@ export function redactSource(source: string): string {
 export class DrfImportService {
   constructor(
     private tokens = gatehouse.tokens,
-    private hasher = new DjangoHasher()
+    private hasher = new DjangoHasher(),
+    private ceiling = gatehouse.passwords.djangoCeiling
   ) {}
 
   async run(source: string, options: DrfImportOptions = {}): Promise<DrfImportSummary> {
@@ -168,11 +196,16 @@ export class DrfImportService {
       passwordFormats: {},
       weakFormats: [],
       unverifiableFormats: [],
+      leftAlone: {},
+      mustResetPassword: { count: 0, examples: [] },
     }
 
     const target = db.connection().schema
     const migrated =
-      (await target.hasTable('users')) && (await target.hasColumn(AccessToken.table, 'source'))
+      (await target.hasTable('users')) &&
+      (await target.hasColumn(AccessToken.table, 'source')) &&
+      (await target.hasTable(LEDGER)) &&
+      (await target.hasTable(USER_LEDGER))
     if (!migrated) {
       throw new DrfImportError(
         "Gatehouse's database is not migrated: run `node ace migration:run` first."
@@ -191,6 +224,7 @@ export class DrfImportService {
       )
       const total = Number(counted?.total ?? 0)
       const claimedEmails = new Map<string, string>()
+      const claimedNames = new Map<string, string>()
       let afterId = 0
       let done = 0
       options.onProgress?.(0, total)
@@ -235,7 +269,8 @@ export class DrfImportService {
           tokenName,
           options,
           summary,
-          claimedEmails
+          claimedEmails,
+          claimedNames
         )
         done += users.length
         options.onProgress?.(done, total)
@@ -255,8 +290,8 @@ export class DrfImportService {
     return summary
   }
 
-  /** Registers a read-only Lucid connection to the source. */
-  private async open(source: string): Promise<string> {
+  /** Registers a read-only Lucid connection to the source; returns its name. */
+  async open(source: string): Promise<string> {
     const name = `drf_source_${randomUUID()}`
     if (/^postgres(ql)?:\/\//i.test(source)) {
       try {
@@ -268,11 +303,21 @@ export class DrfImportService {
         client: 'pg',
         connection: {
           connectionString: source,
-          // The server itself refuses writes on this session.
-          options: '-c default_transaction_read_only=on',
           connectionTimeoutMillis: 5000,
         } as any,
-        pool: { min: 0, max: 1, acquireTimeoutMillis: 10000 },
+        pool: {
+          min: 0,
+          max: 1,
+          acquireTimeoutMillis: 10000,
+          // The server itself refuses writes on this session; set after connecting, so
+          // that no option of the URL (e.g. default_transaction_read_only=off) undoes it.
+          afterCreate: (connection: any, done: (error: unknown, connection: unknown) => void) => {
+            connection.query(
+              'SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY',
+              (error: unknown) => done(error, connection)
+            )
+          },
+        },
       })
     } else {
       const file = source.replace(/^sqlite:(\/\/)?/i, '')
@@ -324,7 +369,9 @@ export class DrfImportService {
     tokenName: string,
     options: DrfImportOptions,
     summary: DrfImportSummary,
-    claimedEmails: Map<string, string>
+    /** lower-cased email → username, and lower-cased username → username, of this run */
+    claimedEmails: Map<string, string>,
+    claimedNames: Map<string, string>
   ) {
     const dialect = db.connection().dialect
     const format = (value: DateTime | null) =>
@@ -341,10 +388,37 @@ export class DrfImportService {
       .select('*')) as TargetUser[]) {
       existing.set(row.username, row)
     }
+    const missing = users
+      .map((user) => String(user.username ?? ''))
+      .filter((name) => !existing.has(name))
+    // Imported once and no longer here: deleted or renamed in Gatehouse.
+    const gone = new Set<string>()
+    if (missing.length) {
+      for (const row of await db
+        .from(USER_LEDGER)
+        .whereIn('username', missing)
+        .select('username')) {
+        gone.add(row.username)
+      }
+    }
     const emails = users.map((user) => this.normalizeEmail(user.email)).filter(Boolean) as string[]
+    const lowerNames = users.map((user) => String(user.username ?? '').toLowerCase())
+    // Sign-in names already taken here: emails, and usernames an email could collide with.
     const emailOwners = new Map<string, string>()
-    for (const row of await db.from('users').whereIn('email', emails).select('username', 'email')) {
+    for (const row of await db
+      .from('users')
+      .whereIn('email', [...emails, ...lowerNames])
+      .select('username', 'email')) {
       emailOwners.set(row.email, row.username)
+    }
+    const nameOwners = new Map<string, string>()
+    if (emails.length) {
+      for (const row of await db
+        .from('users')
+        .whereRaw(`lower(username) in (${emails.map(() => '?').join(', ')})`, emails)
+        .select('username')) {
+        nameOwners.set(row.username.toLowerCase(), row.username)
+      }
     }
 
     const inserts: UserRow[] = []
@@ -355,8 +429,17 @@ export class DrfImportService {
     for (const user of users) {
       summary.users.seen++
       const username = String(user.username ?? '')
-      if (username.trim() === '' || username.length > 150) {
-        skip(summary.users, 'username is empty or longer than 150 characters', `#${user.id}`)
+      if (!isValidUsername(username)) {
+        // By id: the name itself may hold terminal escapes.
+        skip(
+          summary.users,
+          `username breaks the rules of user:create (${USERNAME_RULE})`,
+          `#${user.id}`
+        )
+        continue
+      }
+      if (!existing.has(username) && gone.has(username)) {
+        note(summary.leftAlone, LEFT_ALONE.deleted, username)
         continue
       }
       const email = this.normalizeEmail(user.email)
@@ -365,11 +448,30 @@ export class DrfImportService {
         skip(summary.users, 'email already belongs to another user', username)
         continue
       }
+      // One sign-in name, one account: see UserService.assertNoCrossMatch.
+      const lower = username.toLowerCase()
+      const emailOf = claimedEmails.get(lower) ?? emailOwners.get(lower)
+      if (emailOf !== undefined && emailOf !== username) {
+        skip(summary.users, 'username is the email of another user', username)
+        continue
+      }
+      const nameOf = email ? (claimedNames.get(email) ?? nameOwners.get(email)) : undefined
+      if (nameOf !== undefined && nameOf !== username) {
+        skip(summary.users, 'email is the username of another user', username)
+        continue
+      }
       if (email) claimedEmails.set(email, username)
+      claimedNames.set(lower, username)
 
-      const password = user.password ? String(user.password) : '!'
+      let password = user.password ? String(user.password) : '!'
       const algorithm = identifyDjangoHash(password).algorithm
       summary.passwordFormats[algorithm] = (summary.passwordFormats[algorithm] ?? 0) + 1
+      if (exceedsCostCeiling(password, this.ceiling)) {
+        password = OVER_CEILING
+        const entry = summary.mustResetPassword
+        entry.count++
+        if (entry.examples.length < EXAMPLES) entry.examples.push(username)
+      }
 
       const row: UserRow = {
         username,
@@ -390,7 +492,7 @@ export class DrfImportService {
         continue
       }
       accepted.set(user.id, { username, targetId: current.id })
-      const changes = this.changes(current, row, format)
+      const changes = this.changes(current, row, format, summary)
       if (Object.keys(changes).length === 0) {
         summary.users.unchanged++
       } else {
@@ -425,21 +527,23 @@ export class DrfImportService {
           .update({ ...changes, updated_at: now })
       }
       if (tokenWork) await this.applyTokens(trx, tokenWork, accepted, tokenName, now)
+      if (accepted.size > 0) {
+        await trx
+          .knexQuery()
+          .table(USER_LEDGER)
+          .insert([...accepted.values()].map(({ username }) => ({ username, created_at: now })))
+          .onConflict('username')
+          .ignore()
+      }
     })
-
-    // Raw writes skip the model hooks: tell every process's token cache.
-    for (const { id } of updates) await tokenCache.invalidate({ kind: 'user', id })
-    for (const id of tokenWork?.staleIds ?? []) await tokenCache.invalidate({ kind: 'token', id })
-    for (const move of tokenWork?.moves ?? []) {
-      await tokenCache.invalidate({ kind: 'token', id: move.id })
-    }
   }
 
   /** What differs between Gatehouse's row and Django's; empty when nothing does. */
   private changes(
     current: TargetUser,
     row: UserRow,
-    format: (v: DateTime | null) => string | null
+    format: (v: DateTime | null) => string | null,
+    summary: DrfImportSummary
   ) {
     const changes: Partial<UserRow> = {}
     if ((current.email ?? null) !== row.email) changes.email = row.email
@@ -450,6 +554,12 @@ export class DrfImportService {
     }
     for (const flag of ['is_active', 'is_staff', 'is_superuser'] as const) {
       if (bool(current[flag]) !== row[flag]) changes[flag] = row[flag]
+    }
+    // An activation or deactivation done in Gatehouse outlives re-imports.
+    if (changes.is_active !== undefined && bool(current.is_active_set_here)) {
+      delete changes.is_active
+      const reason = row.is_active ? LEFT_ALONE.deactivated : LEFT_ALONE.activated
+      note(summary.leftAlone, reason, current.username)
     }
     const currentCreated = format(parseDate(current.created_at, 'local'))
     if (currentCreated !== row.created_at) changes.created_at = row.created_at
@@ -489,6 +599,18 @@ export class DrfImportService {
       .filter((id): id is number => id !== null)
     const keep = new Set(valid.map((token) => token.hash))
 
+    // Imported once and no longer here: revoked in Gatehouse (by any path) or removed by an import.
+    const gone = new Map<string, boolean>()
+    for (const row of await db
+      .from(LEDGER)
+      .whereIn(
+        'hash',
+        valid.map((token) => token.hash)
+      )
+      .select('hash', 'removed_by_import')) {
+      gone.set(row.hash, bool(row.removed_by_import))
+    }
+
     const known = new Map<string, { id: number; tokenable_id: number }>()
     for (const row of await db
       .from(AccessToken.table)
@@ -509,6 +631,7 @@ export class DrfImportService {
             .select('id', 'hash')) as { id: number; hash: string }[]
         ).filter((row) => !keep.has(row.hash))
       : []
+    const staleHashes = stale.map((row) => row.hash)
     const staleIds = new Set(stale.map((row) => row.id))
     // Users whose get-or-create slot (type, name) is already taken by another live key.
     const slotTaken = new Set<number>()
@@ -529,7 +652,10 @@ export class DrfImportService {
     for (const token of valid) {
       const owner = accepted.get(token.user_id)!
       const found = known.get(token.hash)
-      if (!found) {
+      if (!found && gone.has(token.hash)) {
+        const reason = gone.get(token.hash) ? LEFT_ALONE.removed : LEFT_ALONE.revoked
+        note(summary.leftAlone, reason, owner.username)
+      } else if (!found) {
         const retrievable = owner.targetId === null || !slotTaken.has(owner.targetId)
         if (!retrievable) summary.tokens.withoutGetOrCreate++
         inserts.push({ ...token, retrievable })
@@ -542,7 +668,7 @@ export class DrfImportService {
       }
     }
     summary.tokens.revoked += stale.length
-    return { inserts, moves, staleIds: [...staleIds] }
+    return { inserts, moves, staleIds: [...staleIds], staleHashes }
   }
 
   private async applyTokens(
@@ -556,6 +682,14 @@ export class DrfImportService {
       value ? value.setZone('local').toFormat(trx.dialect.dateTimeFormat) : null
     if (work.staleIds.length) {
       await trx.from(AccessToken.table).whereIn('id', work.staleIds).delete()
+      await trx
+        .knexQuery()
+        .table(LEDGER)
+        .insert(
+          work.staleHashes.map((hash) => ({ hash, removed_by_import: true, created_at: now }))
+        )
+        .onConflict('hash')
+        .merge(['removed_by_import'])
     }
     for (const move of work.moves) {
       await trx
@@ -564,6 +698,18 @@ export class DrfImportService {
         .update({ tokenable_id: accepted.get(move.userId)!.targetId, updated_at: now })
     }
     if (work.inserts.length === 0) return
+    await trx
+      .knexQuery()
+      .table(LEDGER)
+      .insert(
+        work.inserts.map((token) => ({
+          hash: token.hash,
+          removed_by_import: false,
+          created_at: now,
+        }))
+      )
+      .onConflict('hash')
+      .ignore()
     await trx.table(AccessToken.table).multiInsert(
       work.inserts.map((token) => ({
         tokenable_id: accepted.get(token.user_id)!.targetId,

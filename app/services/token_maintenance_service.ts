@@ -2,7 +2,6 @@ import { type DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
-import tokenCache from '#services/token_cache'
 import type User from '#models/user'
 
 const TABLE = AccessToken.table
@@ -56,7 +55,6 @@ export class TokenMaintenanceService {
   /** Revokes a token by id, whoever owns it; false when there is no such token. */
   async revokeById(id: number): Promise<boolean> {
     const deleted = await db.from(TABLE).where('id', id).where('type', this.config.type).delete()
-    await tokenCache.invalidate({ kind: 'token', id })
     return Number(deleted) > 0
   }
 

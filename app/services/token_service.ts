@@ -6,9 +6,8 @@ import logger from '@adonisjs/core/services/logger'
 import string from '@adonisjs/core/helpers/string'
 import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
-import User from '#models/user'
-import { generateKey, hashKey, isDrfKey, isWellFormedKey } from '#services/token_key'
-import tokenCache, { type CachedRow } from '#services/token_cache'
+import type User from '#models/user'
+import { generateKey } from '#services/token_key'
 import { TokenLimitException } from '#exceptions/token_limit_exception'
 
 /** Purpose bound to encrypted get-or-create keys (also used by the DRF importer). */
@@ -55,10 +54,6 @@ export interface IssuedToken {
   expiryCapped: boolean
 }
 
-export type AuthenticationResult =
-  | { ok: true; user: User; token: AccessToken }
-  | { ok: false; reason: 'invalid' | 'expired' | 'inactive'; tokenId?: number; userId?: number }
-
 /** Expiry syntax accepted everywhere: a number and a unit (s, m, h, d, w), or "never". */
 export const EXPIRES_IN_PATTERN = /^(never|[1-9][0-9]{0,5}[smhdw])$/
 
@@ -73,17 +68,9 @@ function isUniqueViolation(error: unknown): boolean {
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE'
 }
 
-/** Issues, finds, verifies and revokes access tokens. No HTTP in here. */
+/** The token lifecycle: issues, finds, rotates and revokes (verifying: TokenAuthenticator). */
 export class TokenService {
-  /** TOKEN_LAST_USED_RESOLUTION in seconds, parsed once: touch() runs on every request. */
-  private lastUsedResolution: number
-
-  constructor(
-    private config = gatehouse.tokens,
-    private cache = tokenCache
-  ) {
-    this.lastUsedResolution = string.seconds.parse(config.lastUsedResolution)
-  }
+  constructor(private config = gatehouse.tokens) {}
 
   expiresAt(expiresIn: string | null | undefined): DateTime | null {
     const value = expiresIn === undefined ? this.config.expiresIn : expiresIn
@@ -196,7 +183,6 @@ export class TokenService {
             existing.id
           )
         }
-        await this.cache.invalidate({ kind: 'token', id: existing.id })
       }
 
       try {
@@ -223,88 +209,7 @@ export class TokenService {
       .where('name', name)
       .whereNotNull('encrypted_secret')
       .delete()
-    await this.cache.invalidate({ kind: 'user', id: user.id })
     return this.getOrCreate(user, { ...options, name })
-  }
-
-  /**
-   * Verifies a presented key with at most one query (token joined with its
-   * user) and no write, except last_used_at at most once per resolution.
-   * Malformed keys and bad checksums are refused without touching the database.
-   * A key verified recently is answered from the token cache without a query;
-   * expiry and the user's state are checked on every request either way.
-   */
-  async authenticate(key: string): Promise<AuthenticationResult> {
-    if (!isWellFormedKey(this.config.prefix, key) && !isDrfKey(key)) {
-      return { ok: false, reason: 'invalid' }
-    }
-
-    const hash = hashKey(key)
-    const generation = this.cache.generation
-    const cached = this.cache.get(hash)
-    const row = cached ?? (await this.lookup(hash))
-    if (!row) return { ok: false, reason: 'invalid' }
-
-    const token = AccessToken.$createFromAdapterResult({
-      id: row.t_id,
-      tokenable_id: row.id,
-      type: this.config.type,
-      name: row.t_name,
-      abilities: row.t_abilities,
-      hint: row.t_hint,
-      created_at: row.t_created_at,
-      updated_at: row.t_updated_at,
-      last_used_at: row.t_last_used_at,
-      expires_at: row.t_expires_at,
-    })!
-    if (token.isExpired) return { ok: false, reason: 'expired', tokenId: token.id, userId: row.id }
-
-    const user = User.$createFromAdapterResult(row)!
-    if (!user.isActive) return { ok: false, reason: 'inactive' }
-
-    // A cached row is updated in place; storing it again would restart its TTL on every hit.
-    if (await this.touch(token)) row.t_last_used_at = token.lastUsedAt!.toJSDate()
-    if (!cached) this.cache.set(hash, row, generation)
-    user.currentAccessToken = token
-    return { ok: true, user, token }
-  }
-
-  /** The one query: a token by hash, joined with its user. */
-  private async lookup(hash: string): Promise<CachedRow | null> {
-    return db
-      .from(`${TABLE} as t`)
-      .join('users as u', 'u.id', 't.tokenable_id')
-      .where('t.hash', hash)
-      .where('t.type', this.config.type)
-      .select(
-        'u.*',
-        't.id as t_id',
-        't.name as t_name',
-        't.abilities as t_abilities',
-        't.hint as t_hint',
-        't.created_at as t_created_at',
-        't.updated_at as t_updated_at',
-        't.last_used_at as t_last_used_at',
-        't.expires_at as t_expires_at'
-      )
-      .first()
-  }
-
-  /** Records use, at most once per configured resolution per token; true when written. */
-  async touch(token: AccessToken): Promise<boolean> {
-    const now = DateTime.now()
-    if (
-      token.lastUsedAt &&
-      now.diff(token.lastUsedAt, 'seconds').seconds < this.lastUsedResolution
-    ) {
-      return false
-    }
-    await db
-      .from(TABLE)
-      .where('id', token.id)
-      .update({ last_used_at: this.now(now) })
-    token.lastUsedAt = now
-    return true
   }
 
   async list(user: User) {
@@ -398,8 +303,6 @@ export class TokenService {
           previous,
         } as const
       })
-      // The old key's expiry moved: cached copies must pick up the new one.
-      if (result.ok) await this.cache.invalidate({ kind: 'token', id })
       return result
     } catch (error) {
       if (isUniqueViolation(error)) return { ok: false, reason: 'conflict' }
@@ -415,7 +318,6 @@ export class TokenService {
       .where('tokenable_id', user.id)
       .where('type', this.config.type)
       .delete()
-    await this.cache.invalidate({ kind: 'token', id })
     return Number(deleted) > 0
   }
 
@@ -425,7 +327,6 @@ export class TokenService {
       .where('tokenable_id', user.id)
       .where('type', this.config.type)
       .delete()
-    await this.cache.invalidate({ kind: 'user', id: user.id })
     return Number(deleted)
   }
 

@@ -6,6 +6,7 @@ import db from '@adonisjs/lucid/services/db'
 import type { QueryClientContract } from '@adonisjs/lucid/types/database'
 import { isolateEachTest } from '#tests/helpers/database'
 import { sqliteFixture } from '#tests/helpers/drf_fixtures'
+import User from '#models/user'
 
 /** Runs the command with a fresh log, so assertions see its output only. */
 async function importCommand(args: string[]) {
@@ -69,6 +70,25 @@ test.group('node ace drf:import', (group) => {
       'stdout'
     )
     assert.deepEqual(await counts(), { users: 9, tokens: 7 })
+  })
+
+  test('a re-run says what it left alone and why', async () => {
+    await importCommand([sqliteFixture()])
+    const alice = await User.findByOrFail('username', 'alice')
+    await db.from('auth_access_tokens').where('tokenable_id', alice.id).delete()
+    const deactivate = await ace.exec('user:deactivate', ['carol'])
+    deactivate.assertSucceeded()
+
+    const command = await importCommand([sqliteFixture()])
+    command.assertSucceeded()
+    command.assertLog(
+      '[ blue(info) ] 1 left alone, key revoked in Gatehouse: not brought back (alice)',
+      'stdout'
+    )
+    command.assertLog(
+      '[ blue(info) ] 1 left alone, deactivated in Gatehouse: is_active kept (carol)',
+      'stdout'
+    )
   })
 
   test('--dry-run writes nothing', async ({ assert }) => {

@@ -260,7 +260,10 @@ test.group('token:list', (group) => {
 
   test('--json lists every token with its status and no secret', async ({ assert }) => {
     const { aliceKey, bobKey } = await seed()
-    await tokenService.touch(aliceKey.token)
+    await db
+      .from('auth_access_tokens')
+      .where('id', aliceKey.token.id)
+      .update({ last_used_at: DateTime.now().toFormat(db.connection().dialect.dateTimeFormat) })
     const command = await runCommand('token:list', ['--json'])
 
     command.assertSucceeded()

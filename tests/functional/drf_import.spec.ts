@@ -6,6 +6,7 @@ import db from '@adonisjs/lucid/services/db'
 import User from '#models/user'
 import tokenService from '#services/token_service'
 import drfImportService from '#services/drf_import_service'
+import userService from '#services/user_service'
 import { loadBcrypt } from '#services/django_hasher'
 import { hashKey } from '#services/token_key'
 import { isolateEachTest } from '#tests/helpers/database'
@@ -66,6 +67,11 @@ async function assertBehavesAsManifest(client: ApiClient, assert: Assert, users:
 async function manifestUser(name: 'manifest.json', username: string) {
   const users = await manifest(name)
   return users.find((user) => user.username === username)!
+}
+
+async function carolIsActive() {
+  const carol = await User.findByOrFail('username', 'carol')
+  return carol.isActive
 }
 
 async function snapshot() {
@@ -209,6 +215,79 @@ test.group('drf:import | SQLite source', (group) => {
     assert.isNull(await db.from('auth_access_tokens').where('id', extra.token.id).first())
   })
 
+  test('a re-run does not undo a revocation or a deactivation done in Gatehouse', async ({
+    client,
+    assert,
+  }) => {
+    const alice = await manifestUser('manifest.json', 'alice')
+    const carol = await manifestUser('manifest.json', 'carol')
+    await drfImportService.run(sqliteFixture())
+
+    // Revoked through the API with the key itself; carol deactivated as user:deactivate does.
+    const list = await client.get(urls.index).header('Authorization', `Token ${alice.token}`)
+    const [token] = list.body().tokens
+    const revoke = await client
+      .delete(`${urls.index}/${token.id}`)
+      .header('Authorization', `Token ${alice.token}`)
+    revoke.assertStatus(204)
+    await userService.setActive(await User.findByOrFail('username', 'carol'), false)
+
+    const summary = await drfImportService.run(sqliteFixture())
+    const key = await client.get(urls.protected).header('Authorization', `Token ${alice.token}`)
+    key.assertStatus(401)
+    const carolKey = await client
+      .get(urls.protected)
+      .header('Authorization', `Token ${carol.token}`)
+    carolKey.assertStatus(401)
+    assert.isFalse(await carolIsActive())
+    assert.deepEqual(summary.leftAlone, {
+      'key revoked in Gatehouse: not brought back': { count: 1, examples: ['alice'] },
+      'deactivated in Gatehouse: is_active kept': { count: 1, examples: ['carol'] },
+    })
+    assert.equal(summary.tokens.imported, 0)
+
+    // Still true on the run after, and for keys revoked by the CLI or by pruning too.
+    const again = await drfImportService.run(sqliteFixture())
+    assert.equal(again.tokens.imported, 0)
+    assert.isFalse(await carolIsActive())
+    // Activated here again: Gatehouse's choice still wins over Django's.
+    await userService.setActive(await User.findByOrFail('username', 'carol'), true)
+    await drfImportService.run(sqliteFixture())
+    assert.isTrue(await carolIsActive())
+  })
+
+  test('a user deleted or renamed in Gatehouse is not re-created', async ({ client, assert }) => {
+    const carol = await manifestUser('manifest.json', 'carol')
+    await drfImportService.run(sqliteFixture())
+    const deleted = await User.findByOrFail('username', 'carol')
+    await deleted.delete()
+    const renamed = await User.findByOrFail('username', 'erin')
+    await userService.update(renamed, { username: 'erin.renamed' })
+
+    const summary = await drfImportService.run(sqliteFixture())
+    assert.isNull(await User.findBy('username', 'carol'))
+    assert.isNull(await User.findBy('username', 'erin'))
+    assert.deepEqual(summary.leftAlone, {
+      'deleted or renamed in Gatehouse: not re-created': { count: 2, examples: ['carol', 'erin'] },
+    })
+    const signIn = await client
+      .post(urls.obtain)
+      .json({ username: 'carol', password: carol.password })
+    signIn.assertStatus(400)
+  })
+
+  test('a key deleted by any path (here: SQL, as token:prune does) is never re-imported', async ({
+    client,
+  }) => {
+    const users = await manifest('manifest.json')
+    const dave = users.find((user) => user.token && user.is_active)!
+    await drfImportService.run(sqliteFixture())
+    await db.from('auth_access_tokens').where('hash', hashKey(dave.token!)).delete()
+    await drfImportService.run(sqliteFixture(), { batchSize: 1 })
+    const response = await client.get(urls.protected).header('Authorization', `Token ${dave.token}`)
+    response.assertStatus(401)
+  })
+
   test('a dry run reports and writes nothing', async ({ assert }) => {
     const summary = await drfImportService.run(sqliteFixture(), { dryRun: true })
     assert.isTrue(summary.dryRun)
@@ -306,5 +385,22 @@ test.group('drf:import | PostgreSQL source', (group) => {
     const before = await checksum()
     await drfImportService.run(source.url)
     assert.deepEqual(await checksum(), before)
+  })
+
+  test('the source stays read-only whatever the URL says', async ({ assert }) => {
+    const url = new URL(source.url)
+    url.searchParams.set('options', '-c default_transaction_read_only=off')
+    const name = await drfImportService.open(url.toString())
+    try {
+      await assert.rejects(
+        () => db.connection(name).rawQuery('CREATE TABLE gatehouse_write_probe (id int)'),
+        /read-only transaction/
+      )
+      const summary = await drfImportService.run(url.toString())
+      const users = await manifest('manifest.pg.json')
+      assert.equal(summary.users.imported, users.length)
+    } finally {
+      await db.manager.close(name, true)
+    }
   })
 })

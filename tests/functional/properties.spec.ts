@@ -1,11 +1,12 @@
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
+import tokenAuthenticator from '#services/token_authenticator'
 import emitter from '@adonisjs/core/services/emitter'
 import hash from '@adonisjs/core/services/hash'
 import encryption from '@adonisjs/core/services/encryption'
 import { Encryption } from '@adonisjs/core/encryption'
 import { AES256GCM } from '@adonisjs/core/encryption/drivers/aes_256_gcm'
-import { truncateAll, isolateEachTest } from '#tests/helpers/database'
+import { truncateAll, isolateEachTest, truncateEachTest } from '#tests/helpers/database'
 import { PASSWORD, makeToken, makeUser } from '#tests/helpers/factories'
 import { generateKey } from '#services/token_key'
 import authService from '#services/auth_service'
@@ -103,7 +104,8 @@ test.group('Properties: a database copy is useless', (group) => {
 })
 
 test.group('Properties: cost of a request', (group) => {
-  isolateEachTest(group)
+  // Committed rows: on SQLite the token cache reads through a connection of its own.
+  truncateEachTest(group)
 
   test('a random or mistyped key is refused without any query', async ({ client, assert }) => {
     const { value } = await makeToken()
@@ -121,20 +123,21 @@ test.group('Properties: cost of a request', (group) => {
     }
   })
 
-  test('a steady-state authenticated request makes one query and no write', async ({
+  test('a steady-state authenticated request makes no query and no write', async ({
     client,
     assert,
   }) => {
     const { value } = await makeToken()
 
+    const lookups = tokenAuthenticator.lookups
     const first = await recordQueries(async () => {
       const response = await client
         .get('/api/v1/protected')
         .header('Authorization', `Token ${value}`)
       assert.equal(response.status(), 200)
     })
-    assert.lengthOf(first.queries, 2, 'first use: the lookup and last_used_at')
-    assert.lengthOf(first.writes, 1)
+    assert.equal(tokenAuthenticator.lookups, lookups + 1, 'first use: one lookup')
+    assert.lengthOf(first.writes, 1, 'first use: last_used_at')
 
     for (let i = 0; i < 5; i++) {
       const steady = await recordQueries(async () => {
@@ -143,9 +146,8 @@ test.group('Properties: cost of a request', (group) => {
           .header('Authorization', `Bearer ${value}`)
         assert.equal(response.status(), 200)
       })
-      assert.lengthOf(steady.queries, 1, steady.queries.join('\n'))
-      assert.lengthOf(steady.writes, 0)
-      assert.match(steady.queries[0], /join/i)
+      assert.lengthOf(steady.queries, 0, steady.queries.join('\n'))
+      assert.equal(tokenAuthenticator.lookups, lookups + 1, 'answered from the token cache')
     }
   })
 

@@ -1,13 +1,21 @@
 import { test } from '@japa/runner'
+import { spawn } from 'node:child_process'
 import { Settings } from 'luxon'
-import string from '@adonisjs/core/helpers/string'
+import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
-import tokenCache from '#services/token_cache'
+import emitter from '@adonisjs/core/services/emitter'
+import { Secret } from '@adonisjs/core/helpers'
+import tokenCache, { TokenCache } from '#services/token_cache'
+import tokenAuthenticator, { TokenAuthenticator } from '#services/token_authenticator'
+import { PgNotifications } from '#services/auth_changes'
+import authService from '#services/auth_service'
 import tokenService from '#services/token_service'
 import userService from '#services/user_service'
-import { isolateEachTest } from '#tests/helpers/database'
+import { dialectName, truncateEachTest } from '#tests/helpers/database'
+import { TcpProxy } from '#tests/helpers/tcp_proxy'
 
 const PROTECTED = '/api/v1/protected'
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function expectStatus(
   request: PromiseLike<{ assertStatus(status: number): void }>,
@@ -17,109 +25,276 @@ async function expectStatus(
   response.assertStatus(status)
 }
 
-/**
- * The token cache in one process (TOKEN_CACHE=memory). Each test first makes
- * sure a request was answered from the cache (the row is gone from the
- * database, the request still passes), then that a change through the
- * services is refused on the very next request.
- */
-test.group('Token cache (memory mode)', (group) => {
-  isolateEachTest(group)
-  group.setup(() => {
-    const mode = tokenCache.config.mode
-    tokenCache.config.mode = 'memory'
-    return () => {
-      tokenCache.config.mode = mode
-      tokenCache.clear()
-    }
+async function accepts(authenticator: TokenAuthenticator, key: string) {
+  const result = await authenticator.authenticate(new Secret(key))
+  return result.ok
+}
+
+/** Waits (bounded) until the cache can serve: on PostgreSQL its LISTEN connection is up. */
+async function untilServing(cache: TokenCache = tokenCache) {
+  for (let i = 0; i < 200 && !cache.serving; i++) {
+    cache.sync()
+    await pause(50)
+  }
+  if (!cache.serving) throw new Error('the token cache never started serving')
+}
+
+/** Runs one SQL statement from another OS process, straight on the driver (not through the app). */
+function sqlFromAnotherProcess(sql: string) {
+  const config = app.config.get<any>('database')
+  const connection = config.connections[config.connection]
+  const code =
+    dialectName() === 'postgres'
+      ? `import pg from 'pg'
+         const client = new pg.Client(JSON.parse(process.env.TARGET))
+         await client.connect(); await client.query(process.env.SQL); await client.end()`
+      : `import Database from 'better-sqlite3'
+         const file = new Database(JSON.parse(process.env.TARGET).filename)
+         file.pragma('busy_timeout = 5000'); file.exec(process.env.SQL); file.close()`
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+      cwd: app.makePath(),
+      env: { ...process.env, SQL: sql, TARGET: JSON.stringify(connection.connection) },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    })
+    child.on('error', reject)
+    child.on('exit', (status) =>
+      status === 0 ? resolve() : reject(new Error(`child exited with ${status}`))
+    )
   })
-  group.each.setup(() => tokenCache.clear())
+}
+
+/** Database work behind a block: Lucid queries plus lookups on the prepared SQLite statement. */
+async function databaseWork(block: () => Promise<unknown>) {
+  let queries = 0
+  const count = () => queries++
+  emitter.on('db:query', count)
+  const lookups = tokenAuthenticator.lookups
+  try {
+    await block()
+  } finally {
+    emitter.off('db:query', count)
+  }
+  return { queries, lookups: tokenAuthenticator.lookups - lookups }
+}
+
+/**
+ * The token cache as every process runs it by default (SQLite and
+ * PostgreSQL): proof that a hit costs no database work, and that every
+ * change that can make a token unusable is seen on the next request, made
+ * through the services, by raw SQL in this process, or from another process.
+ */
+test.group('Token cache', (group) => {
+  truncateEachTest(group)
+  group.each.setup(() => untilServing())
 
   async function cachedToken(expiresIn: string | null = null) {
     const user = await userService.create({ username: 'alice', password: 'correct horse' })
     const { token, value } = await tokenService.create(user, { expiresIn })
-    return { user, token, value }
+    return { user, token, value, header: `Token ${value}` }
   }
 
-  test('a verified token is served without the database', async ({ client }) => {
-    const { value } = await cachedToken()
-    await expectStatus(client.get(PROTECTED).header('authorization', `Token ${value}`), 200)
+  test('a verified token is answered from memory: no query, no write', async ({
+    client,
+    assert,
+  }) => {
+    const { header } = await cachedToken()
+    await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
 
-    // Removed behind the services' back: only the cache can still know this token.
-    await db.from('auth_access_tokens').delete()
-    await expectStatus(client.get(PROTECTED).header('authorization', `Token ${value}`), 200)
+    const work = await databaseWork(async () => {
+      for (let i = 0; i < 5; i++) {
+        await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
+      }
+    })
+    assert.deepEqual(work, { queries: 0, lookups: 0 })
   })
 
-  test('a revoked token is refused on the next request', async ({ client }) => {
-    const { user, token, value } = await cachedToken()
-    await expectStatus(client.get(PROTECTED).header('authorization', `Bearer ${value}`), 200)
+  test('a sign-in or a last-used write evicts nothing', async ({ client, assert }) => {
+    const { user, header } = await cachedToken()
+    // First use: one lookup, one last-used write (which must not evict what it just stored).
+    await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
+    await authService.recordLogin(user)
 
-    await tokenService.revoke(user, token.id)
-    const response = await client.get(PROTECTED).header('authorization', `Bearer ${value}`)
+    const work = await databaseWork(async () => {
+      await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
+    })
+    assert.equal(work.lookups, 0)
+  })
+
+  test('revoked through the API (logout): refused on the next request', async ({ client }) => {
+    const { header } = await cachedToken()
+    await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
+    await expectStatus(client.post('/api/v1/auth/logout').header('authorization', header), 204)
+    const response = await client.get(PROTECTED).header('authorization', header)
     response.assertStatus(401)
     response.assertBody({ detail: 'Invalid token.' })
   })
 
-  test('logout-all through the API is refused on the next request', async ({ client }) => {
-    const { value } = await cachedToken()
-    const auth = { authorization: `Token ${value}` }
-    await expectStatus(client.get(PROTECTED).headers(auth), 200)
-    await expectStatus(client.post('/api/v1/auth/logout-all').headers(auth), 204)
-    await expectStatus(client.get(PROTECTED).headers(auth), 401)
-  })
-
-  test('a deactivated user is refused on the next request', async ({ client }) => {
-    const { user, value } = await cachedToken()
-    await expectStatus(client.get(PROTECTED).header('authorization', `Token ${value}`), 200)
-
+  test('deactivated through the service: refused on the next request', async ({ client }) => {
+    const { user, header } = await cachedToken()
+    await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
     await userService.setActive(user, false)
-    const response = await client.get(PROTECTED).header('authorization', `Token ${value}`)
+    const response = await client.get(PROTECTED).header('authorization', header)
     response.assertStatus(401)
     response.assertBody({ detail: 'User inactive or deleted.' })
   })
 
-  test('a deleted user is refused on the next request', async ({ client }) => {
-    const { user, value } = await cachedToken()
-    await expectStatus(client.get(PROTECTED).header('authorization', `Token ${value}`), 200)
+  test('raw SQL in this process: refused on the next request', async ({ client }) => {
+    const { user, token, header } = await cachedToken()
+    await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
+    await db.from('users').where('id', user.id).update({ is_active: false })
+    await expectStatus(client.get(PROTECTED).header('authorization', header), 401)
 
-    await user.delete()
-    await expectStatus(client.get(PROTECTED).header('authorization', `Token ${value}`), 401)
+    await db.from('users').where('id', user.id).update({ is_active: true })
+    await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
+    await db.from('auth_access_tokens').where('id', token.id).delete()
+    await expectStatus(client.get(PROTECTED).header('authorization', header), 401)
   })
 
   test('an expired token is refused even when cached', async ({ client, cleanup }) => {
-    const { value } = await cachedToken('1h')
-    await expectStatus(client.get(PROTECTED).header('authorization', `Token ${value}`), 200)
-
+    const { header } = await cachedToken('1h')
+    await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
     const realNow = Settings.now
     cleanup(() => {
       Settings.now = realNow
     })
     Settings.now = () => Date.now() + 2 * 3600 * 1000
-    const response = await client.get(PROTECTED).header('authorization', `Token ${value}`)
+    const response = await client.get(PROTECTED).header('authorization', header)
     response.assertStatus(401)
     response.assertBody({ detail: 'Token has expired.' })
   })
 
-  test('use does not extend an entry: a change behind the services is seen after the TTL', async ({
-    client,
+  /** SQLite: the very next request. PostgreSQL: as soon as the notification arrives (bounded wait). */
+  async function refusedAfterChange(status: () => Promise<number>) {
+    if (dialectName() !== 'postgres') return status()
+    for (let i = 0; i < 500; i++) {
+      const current = await status()
+      if (current !== 200) return current
+      await pause(10)
+    }
+    return 200
+  }
+
+  for (const [what, sql, detail] of [
+    [
+      'a token revoked',
+      (user: number) => `DELETE FROM auth_access_tokens WHERE tokenable_id = ${user}`,
+      'Invalid token.',
+    ],
+    [
+      'a user deactivated',
+      (user: number) => `UPDATE users SET is_active = (1 = 0) WHERE id = ${user}`,
+      'User inactive or deleted.',
+    ],
+    [
+      'a token expired',
+      (user: number) =>
+        `UPDATE auth_access_tokens SET expires_at = '2000-01-01 00:00:00' WHERE tokenable_id = ${user}`,
+      'Token has expired.',
+    ],
+  ] as const) {
+    test(`${what} by raw SQL from another process is refused`, async ({ client, assert }) => {
+      const { user, header } = await cachedToken()
+      const get = () => client.get(PROTECTED).header('authorization', header)
+      await expectStatus(get(), 200)
+      const work = await databaseWork(async () => expectStatus(get(), 200))
+      assert.equal(work.lookups, 0, 'answered from the cache before the change')
+
+      await sqlFromAnotherProcess(sql(user.id))
+      let body: unknown
+      const status = await refusedAfterChange(async () => {
+        const response = await get()
+        body = response.body()
+        return response.status()
+      })
+      assert.equal(status, 401)
+      assert.deepEqual(body, { detail })
+    })
+  }
+})
+
+test.group('Token cache on PostgreSQL: the LISTEN connection', (group) => {
+  const SKIP = dialectName() !== 'postgres'
+  truncateEachTest(group)
+
+  /** A cache of its own whose LISTEN connection runs through a proxy the test cuts. */
+  async function isolated() {
+    const config = app.config.get<any>('database.connections.pg.connection')
+    const proxy = new TcpProxy({ host: config.host, port: config.port })
+    await proxy.start()
+    const cache = new TokenCache({ enabled: true, ttl: '30s', maxEntries: 100 })
+    const feed = new PgNotifications({ ...config, port: proxy.port }, cache)
+    cache.feed = feed
+    feed.start()
+    await untilServing(cache)
+    return { proxy, cache, feed, authenticator: new TokenAuthenticator(undefined, cache) }
+  }
+
+  test('the cache never serves while its LISTEN connection is down', async ({
+    assert,
     cleanup,
   }) => {
-    const { value } = await cachedToken()
-    const header = `Token ${value}`
-    await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
-    await db.from('auth_access_tokens').delete()
-
-    const realNow = Date.now
-    cleanup(() => {
-      Date.now = realNow
+    const { proxy, cache, feed, authenticator } = await isolated()
+    cleanup(async () => {
+      await feed.stop()
+      await proxy.stop()
     })
-    const ttl = string.seconds.parse(tokenCache.config.ttl) * 1000
-    const start = realNow()
-    // Used again before the TTL ends: still answered from the cache…
-    Date.now = () => start + ttl * 0.7
-    await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
-    // …and once the TTL has passed since it was stored, the database answers.
-    Date.now = () => start + ttl * 1.4
-    await expectStatus(client.get(PROTECTED).header('authorization', header), 401)
+    const user = await userService.create({ username: 'alice', password: 'correct horse' })
+    const { token, value } = await tokenService.create(user, {})
+    assert.isTrue(await accepts(authenticator, value))
+    assert.equal(cache.size, 1)
+
+    await proxy.stop()
+    for (let i = 0; i < 100 && feed.up; i++) await pause(20)
+    assert.isFalse(cache.serving)
+    assert.equal(cache.size, 0)
+
+    // Changed while nobody listens: the notification is lost, the database still answers.
+    await db.from('auth_access_tokens').where('id', token.id).delete()
+    const lookups = authenticator.lookups
+    assert.deepEqual(await authenticator.authenticate(new Secret(value)), {
+      ok: false,
+      reason: 'invalid',
+    })
+    assert.equal(authenticator.lookups, lookups + 1)
+
+    // Back up: it starts empty, so nothing missed can be served.
+    await proxy.start()
+    await untilServing(cache)
+    assert.equal(cache.size, 0)
+    assert.isFalse(await accepts(authenticator, value))
+  }).skip(SKIP, 'PostgreSQL only')
+
+  test('a change from another connection reaches the cache quickly (p99 reported)', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { proxy, cache, feed, authenticator } = await isolated()
+    cleanup(async () => {
+      await feed.stop()
+      await proxy.stop()
+    })
+    const { default: pg } = await import('pg')
+    const other = new pg.Client(app.config.get<any>('database.connections.pg.connection'))
+    await other.connect()
+    cleanup(() => other.end())
+
+    const user = await userService.create({ username: 'alice', password: 'correct horse' })
+    const delays: number[] = []
+    for (let i = 0; i < 20; i++) {
+      const { value } = await tokenService.create(user, { name: `t${i}` })
+      assert.isTrue(await accepts(authenticator, value))
+      assert.isAbove(cache.size, 0)
+      const started = performance.now()
+      await other.query('UPDATE users SET is_staff = NOT is_staff WHERE id = $1', [user.id])
+      while (cache.size > 0) await pause(1)
+      delays.push(performance.now() - started)
+    }
+    delays.sort((a, b) => a - b)
+    const p99 = delays[Math.ceil(delays.length * 0.99) - 1]
+    console.log(`    notification delay over ${delays.length} changes: p99 ${p99.toFixed(1)} ms`)
+    assert.lengthOf(delays, 20)
   })
+    .skip(SKIP, 'PostgreSQL only')
+    .timeout(20_000)
 })

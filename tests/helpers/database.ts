@@ -3,6 +3,7 @@ import pg from 'pg'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 import testUtils from '@adonisjs/core/services/test_utils'
+import tokenCache from '#services/token_cache'
 import { resetThrottle } from '#tests/helpers/throttle'
 
 /**
@@ -33,11 +34,14 @@ export async function prepareTestDatabase() {
   }
 }
 
-/** Empties every application table (not the migrations bookkeeping). */
+/** Empties every application table (not the migrations bookkeeping, not the SQLite change log). */
 export async function truncateAll() {
   const connection = db.connection()
   const allTables = await connection.getAllTables(['public'])
-  const tables = allTables.filter((table) => !table.startsWith('adonis_schema'))
+  // auth_changes is append-only: the token cache of this process reads it by increasing id.
+  const tables = allTables.filter(
+    (table) => !table.startsWith('adonis_schema') && table !== 'auth_changes'
+  )
   if (tables.length === 0) return
   if (connection.dialect.name === 'postgres') {
     await connection.rawQuery(
@@ -53,6 +57,12 @@ export async function truncateAll() {
  * the in-process HTTP server and ace commands share Lucid's connection, so
  * they see the test's rows. For tests where another process or connection
  * must see them (child processes, LISTEN), use truncateEachTest instead.
+ *
+ * The token cache learns of changes once they are committed (SQLite: through
+ * a connection of its own; PostgreSQL: NOTIFY), which never happens here: it
+ * is detached for the test and every request reads the database. The token
+ * cache specs, and groups that count a cached request's queries, test it on
+ * committed rows (truncateEachTest).
  */
 export function isolateEachTest(group: {
   setup: (fn: () => any) => void
@@ -62,7 +72,15 @@ export function isolateEachTest(group: {
   group.setup(() => truncateAll())
   group.each.setup(async () => {
     await resetThrottle()
-    return testUtils.db().withGlobalTransaction()
+    const rollback = await testUtils.db().withGlobalTransaction()
+    const feed = tokenCache.feed
+    tokenCache.feed = undefined
+    return async () => {
+      await rollback()
+      tokenCache.feed = feed
+      // Entries of rolled-back rows must not outlive them.
+      tokenCache.clear()
+    }
   })
 }
 

@@ -2,6 +2,7 @@ import { test } from '@japa/runner'
 import hash from '@adonisjs/core/services/hash'
 import {
   DjangoHasher,
+  exceedsCostCeiling,
   identifyDjangoHash,
   isWeakDjangoAlgorithm,
   loadBcrypt,
@@ -93,4 +94,90 @@ test.group('DjangoHasher', () => {
     assert.match(encoded, /^pbkdf2_sha256\$1000000\$[A-Za-z0-9_-]{22}\$/)
     assert.isTrue(await hasher.verify(encoded, 's3cret'))
   })
+})
+
+test.group('DjangoHasher | cost ceiling', () => {
+  /** Far below every hash of the fixture and of VECTORS. */
+  const tiny = {
+    pbkdf2Iterations: 999,
+    bcryptCost: 4,
+    argon2MemoryKiB: 1024,
+    argon2Passes: 1,
+    argon2Parallelism: 1,
+    scryptN: 1024,
+    scryptR: 8,
+    scryptP: 1,
+  }
+
+  test('a hash above the ceiling never verifies, even with the right password', async ({
+    assert,
+  }) => {
+    const hasher = new DjangoHasher(tiny)
+    const users = await manifest('manifest.json')
+    const hashes = users
+      .filter((user) => user.password !== null && user.hasher !== 'md5')
+      .map((user) => [user.password_hash, user.password!] as const)
+    hashes.push([VECTORS.scrypt, PASSWORD], [VECTORS.pbkdf2_sha1, PASSWORD])
+    for (const [stored, password] of hashes) {
+      assert.isTrue(exceedsCostCeiling(stored, tiny), stored.split('$')[0])
+      assert.isFalse(await hasher.verify(stored, password), stored.split('$')[0])
+    }
+  })
+
+  test('the default ceiling: {name}')
+    .with([
+      {
+        name: 'pbkdf2 at 25,000,000 iterations is refused',
+        stored: 'pbkdf2_sha256$25000000$s$aGFzaA==',
+        over: true,
+      },
+      {
+        name: 'pbkdf2 at Django 6.0’s 1,200,000 is accepted',
+        stored: 'pbkdf2_sha256$1200000$s$aGFzaA==',
+        over: false,
+      },
+      {
+        name: 'bcrypt cost 15 is refused',
+        stored: 'bcrypt_sha256$$2b$15$abcdefghijklmnopqrstuv',
+        over: true,
+      },
+      {
+        name: 'bcrypt cost 12 is accepted',
+        stored: 'bcrypt$$2b$12$abcdefghijklmnopqrstuv',
+        over: false,
+      },
+      {
+        name: 'argon2 with 4 GiB is refused',
+        stored: 'argon2$argon2id$v=19$m=4194304,t=2,p=8$c2FsdA$aGFzaA',
+        over: true,
+      },
+      {
+        name: 'argon2 with 1,000 passes is refused',
+        stored: 'argon2$argon2id$v=19$m=102400,t=1000,p=8$c2FsdA$aGFzaA',
+        over: true,
+      },
+      {
+        name: 'scrypt with N=2^20 is refused',
+        stored: 'scrypt$1048576$salt$8$1$aGFzaA==',
+        over: true,
+      },
+      {
+        name: 'scrypt with p=64 is refused',
+        stored: 'scrypt$16384$salt$8$64$aGFzaA==',
+        over: true,
+      },
+      {
+        name: 'scrypt as Django makes it is accepted',
+        stored: 'scrypt$16384$salt$8$1$aGFzaA==',
+        over: false,
+      },
+      {
+        name: 'md5 is accepted (cheap)',
+        stored: 'md5$salt$0123456789abcdef0123456789abcdef',
+        over: false,
+      },
+    ])
+    .run(async ({ assert }, { stored, over }) => {
+      assert.equal(exceedsCostCeiling(stored), over)
+    })
 })

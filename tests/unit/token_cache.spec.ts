@@ -1,8 +1,22 @@
 import { test } from '@japa/runner'
-import { TokenCache, type CachedRow } from '#services/token_cache'
+import { TokenCache, type CachedRow, type ChangeFeed } from '#services/token_cache'
+import { mayChangeAuth } from '#services/auth_changes'
 
-function memoryCache(maxEntries = 10) {
-  return new TokenCache({ mode: 'memory', ttl: '30s', maxEntries, channel: 'unused' })
+/** A feed the test drives: up or down, fresh or not. */
+class FakeFeed implements ChangeFeed {
+  up = true
+  fresh = true
+  syncs = 0
+  sync() {
+    this.syncs++
+  }
+  async stop() {}
+}
+
+function cacheWith(feed: ChangeFeed | undefined = new FakeFeed(), maxEntries = 10, enabled = true) {
+  const cache = new TokenCache({ enabled, ttl: '30s', maxEntries })
+  cache.feed = feed
+  return cache
 }
 
 function row(userId: number, tokenId: number): CachedRow {
@@ -10,52 +24,81 @@ function row(userId: number, tokenId: number): CachedRow {
 }
 
 test.group('TokenCache', () => {
-  test('serves nothing when off', ({ assert }) => {
-    const cache = new TokenCache({ mode: 'off', ttl: '30s', maxEntries: 10, channel: 'unused' })
+  test('serves nothing when off (TOKEN_CACHE=off)', ({ assert }) => {
+    const cache = cacheWith(new FakeFeed(), 10, false)
     cache.set('h1', row(1, 1), cache.generation)
     assert.isUndefined(cache.get('h1'))
     assert.equal(cache.size, 0)
   })
 
-  test('redis mode serves nothing until it is subscribed', ({ assert }) => {
-    const cache = new TokenCache({ mode: 'redis', ttl: '30s', maxEntries: 10, channel: 'unused' })
-    assert.isFalse(cache.serving)
+  test('serves nothing without a change feed, or while it is down', ({ assert }) => {
+    const none = cacheWith()
+    none.feed = undefined
+    none.set('h1', row(1, 1), none.generation)
+    assert.isUndefined(none.get('h1'))
+
+    const feed = new FakeFeed()
+    const cache = cacheWith(feed)
     cache.set('h1', row(1, 1), cache.generation)
+    feed.up = false
+    assert.isFalse(cache.serving)
     assert.isUndefined(cache.get('h1'))
   })
 
+  test('serves nothing while a write of this process is unreported', ({ assert }) => {
+    const feed = new FakeFeed()
+    const cache = cacheWith(feed)
+    cache.set('h1', row(1, 1), cache.generation)
+    feed.fresh = false
+    assert.isUndefined(cache.get('h1'))
+    feed.fresh = true
+    assert.deepEqual(cache.get('h1'), row(1, 1))
+  })
+
+  test('sync() asks the feed only when it is up', ({ assert }) => {
+    const feed = new FakeFeed()
+    const cache = cacheWith(feed)
+    cache.sync()
+    feed.up = false
+    cache.sync()
+    assert.equal(feed.syncs, 1)
+  })
+
   test('returns what was stored, by hash', ({ assert }) => {
-    const cache = memoryCache()
+    const cache = cacheWith()
     cache.set('h1', row(1, 10), cache.generation)
     assert.deepEqual(cache.get('h1'), row(1, 10))
     assert.isUndefined(cache.get('h2'))
   })
 
-  test('evicts by token id and by user id', ({ assert }) => {
-    const cache = memoryCache()
+  test('evicts every token of one user, and only theirs', ({ assert }) => {
+    const cache = cacheWith()
     cache.set('a', row(1, 10), cache.generation)
     cache.set('b', row(1, 11), cache.generation)
     cache.set('c', row(2, 20), cache.generation)
 
-    cache.evict({ kind: 'token', id: 10 })
+    cache.evict(1)
     assert.isUndefined(cache.get('a'))
-    assert.isDefined(cache.get('b'))
-
-    cache.evict({ kind: 'user', id: 1 })
     assert.isUndefined(cache.get('b'))
     assert.isDefined(cache.get('c'))
+    assert.equal(cache.size, 1)
+
+    cache.evict('*')
+    assert.equal(cache.size, 0)
   })
 
-  test('a read that raced with an invalidation is not stored', ({ assert }) => {
-    const cache = memoryCache()
+  test('a read that raced with a change is not stored', ({ assert }) => {
+    const cache = cacheWith()
     const before = cache.generation
-    cache.evict({ kind: 'token', id: 10 })
+    cache.evict(7)
     cache.set('a', row(1, 10), before)
     assert.isUndefined(cache.get('a'))
   })
 
-  test('keeps at most maxEntries, dropping the least recently used', ({ assert }) => {
-    const cache = memoryCache(2)
+  test('keeps at most maxEntries, dropping the least recently used, index included', ({
+    assert,
+  }) => {
+    const cache = cacheWith(new FakeFeed(), 2)
     cache.set('a', row(1, 1), cache.generation)
     cache.set('b', row(2, 2), cache.generation)
     cache.get('a')
@@ -64,10 +107,13 @@ test.group('TokenCache', () => {
     assert.isDefined(cache.get('a'))
     assert.isUndefined(cache.get('b'))
     assert.isDefined(cache.get('c'))
+    // b's user index went with it: a later eviction of user 2 finds nothing to remove.
+    cache.evict(2)
+    assert.equal(cache.size, 2)
   })
 
   test('drops entries older than the TTL', ({ assert, cleanup }) => {
-    const cache = memoryCache()
+    const cache = cacheWith()
     cache.set('a', row(1, 1), cache.generation)
     const realNow = Date.now
     cleanup(() => {
@@ -75,5 +121,33 @@ test.group('TokenCache', () => {
     })
     Date.now = () => realNow() + 31_000
     assert.isUndefined(cache.get('a'))
+    assert.equal(cache.size, 0)
+  })
+})
+
+test.group('mayChangeAuth (PostgreSQL: which statements of this process fence the cache)', () => {
+  test('writes to users and tokens, commits and truncations do', ({ assert }) => {
+    for (const sql of [
+      'delete from "auth_access_tokens" where "id" = $1',
+      'update "users" set "is_active" = $1, "updated_at" = $2 where "id" = $3',
+      'update "auth_access_tokens" set "expires_at" = $1 where "id" = $2',
+      'UPDATE users SET password = $1 WHERE id = $2',
+      'TRUNCATE "users", "auth_access_tokens" RESTART IDENTITY CASCADE',
+      'COMMIT;',
+    ]) {
+      assert.isTrue(mayChangeAuth(sql), sql)
+    }
+  })
+
+  test('reads, inserts, sign-ins and last-used writes do not', ({ assert }) => {
+    for (const sql of [
+      'select * from "users" where "id" = $1',
+      'insert into "auth_access_tokens" ("hash") values ($1)',
+      'update "users" set "last_login_at" = $1, "updated_at" = $2 where "id" = $3',
+      'update "auth_access_tokens" set "last_used_at" = $1, "last_used_ip" = $2, "last_used_agent" = $3 where "id" = $4',
+      'update "rate_limits" set "points" = $1 where "key" = $2',
+    ]) {
+      assert.isFalse(mayChangeAuth(sql), sql)
+    }
   })
 })

@@ -1,0 +1,196 @@
+import { DateTime, Settings } from 'luxon'
+import type { Secret } from '@adonisjs/core/helpers'
+import string from '@adonisjs/core/helpers/string'
+import db from '@adonisjs/lucid/services/db'
+import gatehouse from '#config/gatehouse'
+import AccessToken from '#models/access_token'
+import User from '#models/user'
+import { hashKey, isDrfKey, isWellFormedKey } from '#services/token_key'
+import tokenCache, { type CachedRow } from '#services/token_cache'
+import {
+  SqliteChangeLog,
+  type SqliteConnection,
+  type SqliteStatement,
+} from '#services/auth_changes'
+
+export type AuthenticationResult =
+  | { ok: true; user: User; token: AccessToken }
+  | { ok: false; reason: 'invalid' | 'inactive' }
+  | { ok: false; reason: 'expired'; tokenId: number; userId: number }
+
+/** Where a request came from; read only when last_used_at is written. */
+export type ClientInfo = () => { ip?: string; agent?: string }
+
+/** Longest User-Agent kept in last_used_agent. */
+export const AGENT_MAX_LENGTH = 200
+
+const INVALID = { ok: false, reason: 'invalid' } as const
+const TABLE = AccessToken.table
+
+/** The one lookup: a token by hash joined with its user, without the password hash. */
+const LOOKUP = `SELECT u.*, t.id AS t_id, t.name AS t_name, t.abilities AS t_abilities,
+  t.hint AS t_hint, t.created_at AS t_created_at, t.updated_at AS t_updated_at,
+  t.last_used_at AS t_last_used_at, t.expires_at AS t_expires_at
+  FROM ${TABLE} t JOIN users u ON u.id = t.tokenable_id WHERE t.hash = ? AND t.type = ?`
+
+/**
+ * What the cache keeps per token: the user's and the token's model
+ * attributes, parsed once (Lucid's hydration parses every date with Luxon:
+ * ~10× the cost of copying them), plus what every request checks.
+ */
+interface Verified extends CachedRow {
+  user: ModelAttributes
+  token: ModelAttributes
+  isActive: boolean
+  expiresAt: number | null
+  lastUsedAt: number | null
+}
+
+type ModelAttributes = Record<string, unknown>
+
+/** A persisted model from attributes parsed earlier (dates are immutable Luxon objects: shared safely). */
+function revive<Model extends typeof User | typeof AccessToken>(
+  model: Model,
+  attributes: ModelAttributes
+): InstanceType<Model> {
+  const instance = new model() as InstanceType<Model>
+  Object.assign(instance.$attributes, attributes)
+  // Arrays (abilities) are copied: a caller changing its copy must not change the cache.
+  for (const [name, value] of Object.entries(attributes)) {
+    if (Array.isArray(value)) instance.$attributes[name] = [...value]
+  }
+  instance.$original = { ...instance.$attributes }
+  instance.$isPersisted = true
+  instance.$isLocal = false
+  return instance
+}
+
+/** A parsed timestamp in ms; `unreadable` when it could not be parsed. */
+function millis(value: DateTime | null, unreadable: number | null): number | null {
+  if (!value) return null
+  return value.isValid ? value.toMillis() : unreadable
+}
+
+/**
+ * The request path of token authentication, and nothing else: checksum →
+ * cache → (on a miss) one lookup → checks. 0 queries on a cache hit; the
+ * only write is last_used_at (with the client's IP and agent), at most once
+ * per TOKEN_LAST_USED_RESOLUTION per token. Malformed keys and bad
+ * checksums are refused without touching the database.
+ */
+export class TokenAuthenticator {
+  #resolutionMs: number
+  /** Database lookups made (cache misses), counted for tests and `npm run bench`. */
+  lookups = 0
+  /** Of which on the prepared SQLite statement, outside Lucid (no db:query event). */
+  preparedLookups = 0
+  #prepared?: { connection: SqliteConnection; statement: SqliteStatement }
+
+  constructor(
+    private config = gatehouse.tokens,
+    private cache = tokenCache
+  ) {
+    this.#resolutionMs = string.seconds.parse(config.lastUsedResolution) * 1000
+  }
+
+  async authenticate(key: Secret<string>, client?: ClientInfo): Promise<AuthenticationResult> {
+    const value = key.release()
+    if (!isWellFormedKey(this.config.prefix, value) && !isDrfKey(value)) return INVALID
+    const hash = hashKey(value)
+
+    const catchingUp = this.cache.sync()
+    if (catchingUp) await catchingUp
+    const generation = this.cache.generation
+    let row = this.cache.get(hash) as Verified | undefined
+    if (!row) {
+      const found = await this.lookup(hash)
+      if (!found) return INVALID
+      row = this.verified(found)
+      this.cache.set(hash, row, generation)
+    }
+
+    const now = Settings.now()
+    if (row.expiresAt !== null && row.expiresAt <= now) {
+      return { ok: false, reason: 'expired', tokenId: row.t_id, userId: row.id }
+    }
+    if (!row.isActive) return { ok: false, reason: 'inactive' }
+
+    if (row.lastUsedAt === null || now - row.lastUsedAt >= this.#resolutionMs) {
+      // Claimed before the write: concurrent requests with this token do not write too.
+      row.lastUsedAt = now
+      row.token = { ...row.token, lastUsedAt: DateTime.fromMillis(now) }
+      await this.touch(row.t_id, now, client?.())
+    }
+
+    const token = revive(AccessToken, row.token)
+    const user = revive(User, row.user)
+    user.currentAccessToken = token
+    return { ok: true, user, token }
+  }
+
+  /** Records use; conditional, so processes sharing a token write once per resolution between them. */
+  private async touch(id: number, now: number, client: ReturnType<ClientInfo> = {}) {
+    const format = db.connection().dialect.dateTimeFormat
+    const stamp = (ms: number) => DateTime.fromMillis(ms).toFormat(format)
+    await db
+      .from(TABLE)
+      .where('id', id)
+      .where((query) =>
+        query
+          .whereNull('last_used_at')
+          .orWhere('last_used_at', '<=', stamp(now - this.#resolutionMs))
+      )
+      .update({
+        last_used_at: stamp(now),
+        last_used_ip: client.ip?.slice(0, 45) ?? null,
+        last_used_agent: client.agent?.slice(0, AGENT_MAX_LENGTH) ?? null,
+      })
+  }
+
+  /** SQLite: a prepared statement on the change feed's connection (synchronous); else one raw query. */
+  private async lookup(hash: string): Promise<CachedRow | undefined> {
+    this.lookups++
+    const feed = this.cache.feed
+    const connection = feed instanceof SqliteChangeLog ? feed.connection : undefined
+    if (connection) {
+      if (this.#prepared?.connection !== connection) {
+        this.#prepared = { connection, statement: connection.prepare(LOOKUP) }
+      }
+      this.preparedLookups++
+      return this.#prepared!.statement.get(hash, this.config.type) as CachedRow | undefined
+    }
+    const result = await db.rawQuery(LOOKUP, [hash, this.config.type])
+    return (Array.isArray(result) ? result[0] : result.rows?.[0]) as CachedRow | undefined
+  }
+
+  /** Parses a looked-up row once, the way Lucid hydrates models; never keeps the password hash. */
+  private verified(found: CachedRow): Verified {
+    const row = { ...found }
+    delete row.password
+    const user = User.$createFromAdapterResult(row)!
+    const token = AccessToken.$createFromAdapterResult({
+      id: row.t_id,
+      tokenable_id: row.id,
+      type: this.config.type,
+      name: row.t_name,
+      abilities: row.t_abilities,
+      hint: row.t_hint,
+      created_at: row.t_created_at,
+      updated_at: row.t_updated_at,
+      last_used_at: row.t_last_used_at,
+      expires_at: row.t_expires_at,
+    })!
+    return {
+      id: user.id,
+      t_id: token.id,
+      user: { ...user.$attributes },
+      token: { ...token.$attributes },
+      isActive: user.isActive,
+      // An expiry that cannot be read counts as passed: refused, never accepted forever.
+      expiresAt: millis(token.expiresAt, 0),
+      lastUsedAt: millis(token.lastUsedAt, null),
+    }
+  }
+}
+
+export default new TokenAuthenticator()
