@@ -24,6 +24,7 @@
 import cluster, { type Worker } from 'node:cluster'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { serveClusterMetrics } from '#services/cluster_metrics'
 
 // The same validation as the workers': a bad setting stops here, once, with its message.
 const { default: env } = await import('#start/env')
@@ -54,6 +55,8 @@ let killTimer: NodeJS.Timeout | undefined
 const log = (message: string) => console.error(`cluster: ${message}`)
 const serverFile = import.meta.url.endsWith('.ts') ? './server.ts' : './server.js'
 cluster.setupPrimary({ exec: fileURLToPath(new URL(serverFile, import.meta.url)) })
+// GET /metrics in any worker answers with every worker's metrics summed (docs/operations-metrics.md).
+serveClusterMetrics()
 
 function fork() {
   const worker = cluster.fork()

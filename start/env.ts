@@ -12,7 +12,9 @@
 |
 */
 
+import { isIP } from 'node:net'
 import { Env } from '@adonisjs/core/env'
+import { Secret } from '@adonisjs/core/helpers'
 import string from '@adonisjs/core/helpers/string'
 import { ensureDotEnv } from '#start/dotenv'
 
@@ -140,6 +142,14 @@ export default await Env.create(APP_ROOT, {
     }
     return value.trim()
   },
+
+  /*
+  |----------------------------------------------------------
+  | Operator metrics (GET /metrics): who may scrape
+  |----------------------------------------------------------
+  */
+  METRICS_ALLOW: (key: string, value?: string) => addressList(key, value),
+  METRICS_TOKEN: (key: string, value?: string) => bearerSecret(key, value),
 })
 
 /**
@@ -160,4 +170,31 @@ function shutdownTimeout(key: string, value?: string): number {
     )
   }
   return ms
+}
+
+/** IP addresses and CIDR ranges, comma or space separated; "" = none. */
+function addressList(key: string, value?: string): string[] | undefined {
+  if (value === undefined) return undefined
+  const entries = value.split(/[\s,]+/).filter((entry) => entry !== '')
+  for (const entry of entries) {
+    const [address, bits, extra] = entry.split('/')
+    const family = isIP(address)
+    const maxBits = family === 6 ? 128 : 32
+    const badBits = bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits)
+    if (family === 0 || extra !== undefined || badBits) {
+      throw new Error(
+        `Value for environment variable "${key}" must list IP addresses or CIDR ranges, e.g. 127.0.0.1,::1,10.0.0.0/8 (got "${entry}")`
+      )
+    }
+  }
+  return entries
+}
+
+/** A bearer secret long enough not to be guessed. */
+function bearerSecret(key: string, value?: string): Secret<string> | undefined {
+  if (!value) return undefined
+  if (value.length < 16) {
+    throw new Error(`Value for environment variable "${key}" must be at least 16 characters`)
+  }
+  return new Secret(value)
 }

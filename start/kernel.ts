@@ -18,6 +18,7 @@ server.use([
   () => import('#middleware/request_logger_middleware'),
   () => import('@adonisjs/cors/cors_middleware'),
   () => import('#middleware/static_assets_middleware'),
+  () => import('#middleware/metrics_middleware'),
 ])
 
 router.use([

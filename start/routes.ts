@@ -26,6 +26,8 @@ const WebDeviceController = () => import('#controllers/device_controller')
 const EventsController = () => import('#controllers/api/events_controller')
 const AdminUsersController = () => import('#controllers/admin/users_controller')
 const AdminTokensController = () => import('#controllers/admin/tokens_controller')
+const LeakedTokensController = () => import('#controllers/api/leaked_tokens_controller')
+const MetricsController = () => import('#controllers/metrics_controller')
 
 /*
 | Probes for load balancers and operators.
@@ -198,6 +200,26 @@ router
     middleware.silentAuth({ guards: ['web'] }),
     middleware.auth({ guards: ['web'] }),
   ])
+
+/*
+| API v1, anyone holding keys: revoke them as leaked (secret scanners). Throttled
+| per IP address with the sign-in limit (the same counter).
+*/
+router
+  .group(() => {
+    router
+      .post('/tokens/revoke-leaked', [LeakedTokensController, 'store'])
+      .as('tokens.revoke_leaked')
+  })
+  .prefix('/api/v1')
+  .as('api.v1')
+  .use([middleware.loginThrottle(), middleware.api()])
+
+/*
+| Prometheus scrape endpoint: allowed addresses or the bearer secret only
+| (config/metrics.ts); 404 for everyone else.
+*/
+router.get('/metrics', [MetricsController, 'show']).as('metrics')
 
 /*
 | Benchmark only: SQL query counts, registered when BENCH_COUNT_QUERIES=1.

@@ -6,6 +6,7 @@ import userSessionService from '#services/user_session_service'
 import audit, { byUser } from '#services/audit_service'
 import { changePasswordValidator, endSessionsValidator } from '#validators/account'
 import { ServiceUnavailableException } from '#exceptions/api_exceptions'
+import { revocations } from '#services/metrics'
 
 /** /account: change my password, see and end my browser sessions. */
 export default class AccountController {
@@ -67,6 +68,7 @@ export default class AccountController {
       return this.backWithFieldError(response, session, { newPassword: [error.message] })
     }
 
+    revocations.web.inc(result.tokensRevoked)
     await audit.record({
       event: 'user.password_changed',
       ...byUser(user, request),

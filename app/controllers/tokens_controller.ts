@@ -8,6 +8,7 @@ import {
   revokeAllTokensValidator,
   tokenIdValidator,
 } from '#validators/token'
+import { revocations } from '#services/metrics'
 
 /**
  * The signed-in user's tokens in the browser. A new key is rendered once, in
@@ -65,6 +66,7 @@ export default class TokensController {
     const token = error ? null : await tokenService.find(user, data.id)
 
     if (token && (await tokenService.revoke(user, token.id))) {
+      revocations.web.inc()
       await audit.record({ event: 'token.revoked', ...byUser(user, request), ...aboutToken(token) })
       session.flash('success', `Token “${token.name}” revoked. Requests using it are now refused.`)
     } else {
@@ -76,6 +78,7 @@ export default class TokensController {
   async destroyAll({ auth, request, response, session }: HttpContext) {
     await request.validateUsing(revokeAllTokensValidator)
     const count = await tokenService.revokeAll(auth.getUserOrFail())
+    revocations.web.inc(count)
     await audit.record({
       event: 'token.revoked',
       ...byUser(auth.getUserOrFail(), request),

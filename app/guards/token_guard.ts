@@ -8,6 +8,7 @@ import type AccessToken from '#models/access_token'
 import type { AuthenticationResult, ClientInfo } from '#services/token_authenticator'
 import { parseAuthorization } from '#services/token_key'
 import { TokenAuthenticationException } from '#exceptions/api_exceptions'
+import { authentications } from '#services/metrics'
 
 const MESSAGES = {
   invalid: 'Invalid token.',
@@ -81,6 +82,7 @@ export class TokenGuard implements GuardContract<User> {
     const parsed = parseAuthorization(this.ctx.request.header('authorization'))
     if (parsed.kind === 'absent') throw this.#fail(TokenAuthenticationException.notProvided())
     if (parsed.kind === 'invalid') {
+      authentications.invalid.inc()
       throw this.#fail(TokenAuthenticationException.because(parsed.detail))
     }
 
@@ -89,6 +91,7 @@ export class TokenGuard implements GuardContract<User> {
       ip: request.ip(),
       agent: request.header('user-agent'),
     }))
+    authentications[result.ok ? 'ok' : result.reason].inc()
     if (result.ok === false) {
       if (result.reason === 'expired') {
         await this.services.expiredRefused?.(result.tokenId, result.userId, request)

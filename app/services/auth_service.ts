@@ -6,6 +6,7 @@ import { ConcurrencyLimit } from '#services/concurrency_limit'
 import userService from '#services/user_service'
 import gracefulShutdown from '#services/graceful_shutdown'
 import { ServiceUnavailableException } from '#exceptions/api_exceptions'
+import { measurePasswordHashQueue, passwordHashRefusals } from '#services/metrics'
 
 /** Checks username-or-email + password the way Django's ModelBackend does. */
 export class AuthService {
@@ -15,9 +16,14 @@ export class AuthService {
     readonly hashing = new ConcurrencyLimit(config.hashConcurrency, {
       maxWaiting: config.hashQueue,
       signal: gracefulShutdown.signal,
-      refuse: ServiceUnavailableException.signIn,
+      refuse: (reason) => {
+        passwordHashRefusals.inc()
+        return ServiceUnavailableException.signIn(reason)
+      },
     })
-  ) {}
+  ) {
+    measurePasswordHashQueue(() => this.hashing.waiting)
+  }
 
   /**
    * Returns the active user with these credentials, or null. Wrong password,

@@ -7,6 +7,7 @@ import type User from '#models/user'
 import authService from '#services/auth_service'
 import userService from '#services/user_service'
 import signInAudit from '#services/sign_in_audit'
+import { signIns } from '#services/metrics'
 
 type ThrottleException = InstanceType<typeof limiterErrors.E_TOO_MANY_REQUESTS>
 
@@ -100,10 +101,12 @@ export class LoginThrottle {
         return found
       })
       if (error) throw error
+      signIns.ok.inc()
       await signInAudit.succeeded(user, { ip, userAgent })
       return user
     } catch (error) {
       if (error instanceof FailedSignIn) {
+        signIns.failed.inc()
         await signInAudit.failed(uid, { ip, userAgent })
         return null
       }
@@ -151,6 +154,7 @@ export class LoginThrottle {
 
   private withMessage(error: unknown) {
     if (error instanceof limiterErrors.E_TOO_MANY_REQUESTS) {
+      signIns.throttled.inc()
       const exception = error as ThrottleException
       return exception.setMessage(throttledMessage(exception.response.availableIn))
     }

@@ -7,6 +7,7 @@ import AccessToken from '#models/access_token'
 import User from '#models/user'
 import { hashKey, isDrfKey, isWellFormedKey } from '#services/token_key'
 import tokenCache, { type CachedRow } from '#services/token_cache'
+import { countTokenCacheLookup } from '#services/metrics'
 import {
   SqliteChangeLog,
   type SqliteConnection,
@@ -102,6 +103,7 @@ export class TokenAuthenticator {
     if (catchingUp) await catchingUp
     const generation = this.cache.generation
     let row = this.cache.get(hash) as Verified | undefined
+    countTokenCacheLookup(row !== undefined)
     if (!row) {
       const found = await this.lookup(hash)
       if (!found) return INVALID

@@ -98,3 +98,22 @@ export const eventsPageValidator = vine.compile(
     perPage: vine.number().withoutDecimals().min(1).max(100).optional(),
   })
 )
+
+/** Most keys one POST /api/v1/tokens/revoke-leaked may report. */
+export const MAX_LEAKED_KEYS = 100
+
+/** A report of leaked keys: strings, any of which may be garbage (that is not an error). */
+export const revokeLeakedValidator = vine.compile(
+  vine.object({
+    keys: vine.array(vine.string().trim().maxLength(1000)).minLength(1).maxLength(MAX_LEAKED_KEYS),
+  })
+)
+
+revokeLeakedValidator.messagesProvider = new SimpleMessagesProvider({
+  'keys.required': 'Send the leaked keys as {"keys": ["gth_…", …]} or as a JSON list.',
+  'keys.array': 'Send the leaked keys as {"keys": ["gth_…", …]} or as a JSON list.',
+  'keys.array.minLength': 'Send at least one key.',
+  'keys.array.maxLength': `Send at most ${MAX_LEAKED_KEYS} keys per request; split longer lists.`,
+  'keys.*.string': 'Each key must be a string.',
+  'keys.*.maxLength': 'A key is at most {{ max }} characters long.',
+})

@@ -21,6 +21,8 @@ test.group('Environment validation', () => {
       { name: 'PORT', value: 'eighty', message: /"PORT"/ },
       { name: 'SHUTDOWN_TIMEOUT', value: 'soon', message: /"SHUTDOWN_TIMEOUT" must be a duration/ },
       { name: 'SHUTDOWN_TIMEOUT', value: '2h', message: /"SHUTDOWN_TIMEOUT" must be a duration/ },
+      { name: 'METRICS_ALLOW', value: 'localhost', message: /"METRICS_ALLOW" must list IP/ },
+      { name: 'METRICS_TOKEN', value: 'short', message: /"METRICS_TOKEN" must be at least 16/ },
     ])
     .run(({ assert }, { name, value, message }) => {
       const { status, output } = aceWith({ [name]: value })

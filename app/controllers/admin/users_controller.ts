@@ -12,6 +12,7 @@ import {
   withoutPage,
 } from '#validators/admin'
 import { revokeAllTokensValidator, tokenIdValidator } from '#validators/token'
+import { revocations } from '#services/metrics'
 
 /** The console's users: list, add, a user's page, (de)activation, staff status, their tokens. */
 export default class UsersController {
@@ -118,6 +119,7 @@ export default class UsersController {
     await request.validateUsing(revokeAllTokensValidator)
     try {
       const count = await staffService.revokeAll(staff, user)
+      revocations.staff.inc(count)
       await audit.record({
         event: 'token.revoked',
         ...byStaff(staff, request),
@@ -143,6 +145,7 @@ export default class UsersController {
     try {
       const token = invalid ? null : await staffService.revokeToken(staff, data.id)
       if (token) {
+        revocations.staff.inc()
         await audit.record({
           event: 'token.revoked',
           ...byStaff(staff, request),

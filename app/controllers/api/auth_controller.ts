@@ -5,6 +5,7 @@ import tokenService from '#services/token_service'
 import audit, { aboutToken, byUser } from '#services/audit_service'
 import { loginValidator } from '#validators/auth'
 import { serializeToken } from '#services/token_presenter'
+import { revocations } from '#services/metrics'
 import { MUST_CHANGE_PASSWORD } from '#services/user_service'
 
 /** Versioned sign-in/out: get-or-create of a named token, revocation. */
@@ -36,7 +37,7 @@ export default class AuthController {
 
   async logout({ auth, request, response }: HttpContext) {
     const user = auth.getUserOrFail()
-    await tokenService.revoke(user, user.currentAccessToken!.id)
+    if (await tokenService.revoke(user, user.currentAccessToken!.id)) revocations.api.inc()
     await audit.record({
       event: 'token.revoked',
       ...byUser(user, request),
@@ -48,6 +49,7 @@ export default class AuthController {
   /** Revokes other tokens too: the route needs tokens:write (see start/routes.ts). */
   async logoutAll({ auth, request, response }: HttpContext) {
     const count = await tokenService.revokeAll(auth.getUserOrFail())
+    revocations.api.inc(count)
     await audit.record({
       event: 'token.revoked',
       ...byUser(auth.getUserOrFail(), request),

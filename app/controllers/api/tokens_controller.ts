@@ -4,6 +4,7 @@ import audit, { aboutToken, byUser } from '#services/audit_service'
 import { serializeToken } from '#services/token_presenter'
 import { createTokenValidator, tokenIdValidator } from '#validators/token'
 import { NotFoundException, PermissionDeniedException } from '#exceptions/api_exceptions'
+import { revocations } from '#services/metrics'
 
 /** Said in the answer when a new token's expiry was lowered to the caller's. */
 const CAPPED_NOTICE =
@@ -98,6 +99,7 @@ export default class TokensController {
     const [error, data] = await tokenIdValidator.tryValidate({ id: Number(params.id) })
     const token = error ? null : await tokenService.find(user, data.id)
     if (!token || !(await tokenService.revoke(user, token.id))) throw new NotFoundException()
+    revocations.api.inc()
     await audit.record({ event: 'token.revoked', ...byUser(user, request), ...aboutToken(token) })
     return response.noContent()
   }
