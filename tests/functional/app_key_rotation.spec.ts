@@ -3,7 +3,6 @@ import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
-import logger from '@adonisjs/core/services/logger'
 import { AES256GCM } from '@adonisjs/core/encryption/drivers/aes_256_gcm'
 import env from '#start/env'
 import AccessToken from '#models/access_token'
@@ -13,6 +12,7 @@ import { truncateEachTest } from '#tests/helpers/database'
 import { makeUser } from '#tests/helpers/factories'
 import { rawRequest } from '#tests/helpers/http'
 import type User from '#models/user'
+import { captureLogs } from '#tests/helpers/logs'
 
 /** The APP_KEY of an earlier deployment: what sealed the tokens before a rotation. */
 const previousKey = new AES256GCM({ id: 'gcm', key: randomBytes(32).toString('base64url') })
@@ -26,26 +26,6 @@ async function sealWithPreviousKey(token: AccessToken, value: string, withKeyId 
       encrypted_secret: previousKey.encrypt(value, { purpose: ENCRYPTION_PURPOSE }),
       secret_key_id: withKeyId ? previousKey.blindIndex('app-key', KEY_ID_PURPOSE) : null,
     })
-}
-
-/** Pino's output in an array, at level info, for one test (see secrets_in_logs.spec.ts). */
-function captureLogs() {
-  const pino = logger.pino as any
-  const streamSym = Object.getOwnPropertySymbols(pino).find(
-    (symbol) => symbol.description === 'pino.stream'
-  )!
-  const stream = pino[streamSym]
-  const level = logger.level
-  const lines: string[] = []
-  pino[streamSym] = { write: (line: string) => lines.push(line) }
-  logger.level = 'info'
-  return {
-    lines,
-    restore() {
-      pino[streamSym] = stream
-      logger.level = level
-    },
-  }
 }
 
 /** Status and body of GET /api/v1/me with a key. */

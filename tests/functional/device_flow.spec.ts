@@ -1,5 +1,4 @@
 import { test } from '@japa/runner'
-import logger from '@adonisjs/core/services/logger'
 import db from '@adonisjs/lucid/services/db'
 import { DateTime } from 'luxon'
 import gatehouse from '#config/gatehouse'
@@ -11,6 +10,7 @@ import { DEVICE_CODE_GRANT } from '#services/device_authorization_service'
 import { isolateEachTest } from '#tests/helpers/database'
 import { baseUrl } from '#tests/helpers/http'
 import { insertTokens, makeUser } from '#tests/helpers/factories'
+import { captureLogs } from '#tests/helpers/logs'
 
 type Client = any
 
@@ -365,26 +365,6 @@ test.group('Device sign-in: the whole flow over HTTP', (group) => {
     assert.equal(response.body().error, 'invalid_grant')
   })
 })
-
-/** The app logger's lines during a test, at level "info" (as in secrets_in_logs.spec.ts). */
-function captureLogs() {
-  const pino = logger.pino as any
-  const streamSym = Object.getOwnPropertySymbols(pino).find(
-    (symbol) => symbol.description === 'pino.stream'
-  )!
-  const stream = pino[streamSym]
-  const level = logger.level
-  const lines: string[] = []
-  pino[streamSym] = { write: (line: string) => lines.push(line) }
-  logger.level = 'info'
-  return {
-    lines,
-    restore() {
-      pino[streamSym] = stream
-      logger.level = level
-    },
-  }
-}
 
 test.group('Device sign-in: secrets stay out of logs', (group) => {
   isolateEachTest(group)
