@@ -11,6 +11,7 @@ import { isolateEachTest } from '#tests/helpers/database'
 import { baseUrl } from '#tests/helpers/http'
 import { insertTokens, makeUser } from '#tests/helpers/factories'
 import { captureLogs } from '#tests/helpers/logs'
+import { postForm } from '#tests/helpers/pages'
 
 type Client = any
 
@@ -55,13 +56,7 @@ async function expireAll() {
 }
 
 function decide(client: Client, user: User, code: string, decision: 'approve' | 'deny') {
-  return client
-    .post('/device/decision')
-    .form({ code, decision })
-    .withGuard('web')
-    .loginAs(user)
-    .withCsrfToken()
-    .redirects(0)
+  return postForm(client, user, '/device/decision', { code, decision }).redirects(0)
 }
 
 test.group('Device sign-in: POST /api/v1/device/authorize', (group) => {
@@ -417,12 +412,7 @@ test.group('Device sign-in: the /device page', (group) => {
     const user = await makeUser()
     const started = await authorize(client, { name: 'typed' })
     const typed = started.user_code.replace('-', ' ').toLowerCase()
-    const response = await client
-      .post('/device')
-      .form({ code: typed })
-      .withGuard('web')
-      .loginAs(user)
-      .withCsrfToken()
+    const response = await postForm(client, user, '/device', { code: typed })
     response.assertStatus(200)
     response.assertTextIncludes('data-testid="device-confirm"')
     response.assertTextIncludes(started.user_code)
@@ -440,8 +430,7 @@ test.group('Device sign-in: the /device page', (group) => {
     const user = await makeUser()
     const started = await authorize(client)
     const { requests } = gatehouse.device.userCodeThrottle
-    const attempt = (code: string) =>
-      client.post('/device').form({ code }).withGuard('web').loginAs(user).withCsrfToken()
+    const attempt = (code: string) => postForm(client, user, '/device', { code })
 
     for (let i = 0; i < requests; i++) {
       const wrong = await attempt('BBBB-BBBB')
@@ -452,7 +441,7 @@ test.group('Device sign-in: the /device page', (group) => {
     assert.notInclude(right.text(), 'data-testid="device-confirm"')
 
     const approve = await decide(client, user, started.user_code, 'approve')
-    assert.match(approve.flashMessage('error'), /^Too many wrong codes/)
+    assert.match(String(approve.flashMessage('error')), /^Too many wrong codes/)
     assert.equal(await storedColumn('status'), 'pending')
   })
 
@@ -472,12 +461,10 @@ test.group('Device sign-in: the /device page', (group) => {
   test('an unknown decision is refused', async ({ client, assert }) => {
     const user = await makeUser()
     const started = await authorize(client)
-    const response = await client
-      .post('/device/decision')
-      .form({ code: started.user_code, decision: 'maybe' })
-      .withGuard('web')
-      .loginAs(user)
-      .withCsrfToken()
+    const response = await postForm(client, user, '/device/decision', {
+      code: started.user_code,
+      decision: 'maybe',
+    })
       .header('referer', '/device')
       .redirects(0)
     assert.deepEqual(response.flashMessage('inputErrorsBag'), {

@@ -12,6 +12,7 @@ import { isolateEachTest } from '#tests/helpers/database'
 import { expireToken, makeToken, makeUser, PASSWORD } from '#tests/helpers/factories'
 import { makeCommand, runCommand } from '#tests/helpers/commands'
 import { sqliteFixture } from '#tests/helpers/drf_fixtures'
+import { postForm } from '#tests/helpers/pages'
 
 const AGENT = 'audit-test/1.0'
 
@@ -291,18 +292,13 @@ test.group('Audit hooks: account', (group) => {
   }) => {
     const user = await makeUser()
     await tokenService.create(user, { name: 'ci' })
-    const response = await client
-      .post('/account/password')
-      .form({
-        currentPassword: PASSWORD,
-        newPassword: 'a brand new password',
-        newPasswordConfirmation: 'a brand new password',
-        revokeTokens: 'on',
-      })
+    const response = await postForm(client, user, '/account/password', {
+      currentPassword: PASSWORD,
+      newPassword: 'a brand new password',
+      newPasswordConfirmation: 'a brand new password',
+      revokeTokens: 'on',
+    })
       .header('user-agent', AGENT)
-      .withGuard('web')
-      .loginAs(user)
-      .withCsrfToken()
       .redirects(0)
     response.assertStatus(302)
     const recorded = await events()

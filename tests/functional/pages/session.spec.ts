@@ -3,6 +3,7 @@ import User from '#models/user'
 import userService from '#services/user_service'
 import { isolateEachTest } from '#tests/helpers/database'
 import { makePageUser, PASSWORD } from './pages_helpers.js'
+import { postForm } from '#tests/helpers/pages'
 
 const SESSION_KEY = 'auth_web'
 
@@ -231,12 +232,7 @@ test.group('Pages: protected pages and sign out', (group) => {
 
   test('POST /logout signs out and goes home', async ({ client }) => {
     const user = await makePageUser()
-    const response = await client
-      .post('/logout')
-      .withGuard('web')
-      .loginAs(user)
-      .withCsrfToken()
-      .redirects(0)
+    const response = await postForm(client, user, '/logout').redirects(0)
     response.assertStatus(302)
     response.assertHeader('location', '/')
     response.assertSessionMissing(SESSION_KEY)
