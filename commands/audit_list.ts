@@ -3,7 +3,8 @@ import type { CommandOptions } from '@adonisjs/core/types/ace'
 import { DateTime } from 'luxon'
 import audit from '#services/audit_service'
 import userService from '#services/user_service'
-import { durationSeconds, DURATION_PATTERN } from '#services/token_maintenance_service'
+import { durationSeconds } from '#services/duration'
+import { DURATION_PATTERN } from '#validators/rules'
 import { printable, printableJson } from '#services/terminal_text'
 
 const iso = (value: DateTime | null | undefined) =>

@@ -3,11 +3,10 @@ import type { CommandOptions } from '@adonisjs/core/types/ace'
 import { DateTime } from 'luxon'
 import gatehouse from '#config/gatehouse'
 import audit from '#services/audit_service'
-import { durationSeconds } from '#services/token_maintenance_service'
+import { durationSeconds } from '#services/duration'
+import { RETENTION_PATTERN } from '#validators/rules'
 
 const BAR_WIDTH = 30
-/** A retention: a number and a unit (s, m, h, d, w); 0 is refused (it would empty the trail). */
-const RETENTION_PATTERN = /^[1-9][0-9]{0,5}[smhdw]$/
 
 /** Deletes audit events past their retention in batches; safe to run from cron. */
 export default class AuditPrune extends BaseCommand {

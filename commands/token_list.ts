@@ -3,7 +3,7 @@ import type { CommandOptions } from '@adonisjs/core/types/ace'
 import type { DateTime } from 'luxon'
 import tokenMaintenance from '#services/token_maintenance_service'
 import userService from '#services/user_service'
-import { whereLastUsed } from '#services/audit_presenter'
+import { whereLastUsed } from '#transformers/audit_event_transformer'
 import { printable, printableJson } from '#services/terminal_text'
 
 const iso = (value: DateTime | null | undefined) =>

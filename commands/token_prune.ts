@@ -1,7 +1,8 @@
 import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import { DateTime } from 'luxon'
-import tokenMaintenance, { durationSeconds } from '#services/token_maintenance_service'
+import tokenMaintenance from '#services/token_maintenance_service'
+import { durationSeconds } from '#services/duration'
 import { cliTokenMessages, pruneTokensValidator } from '#validators/token'
 
 const BAR_WIDTH = 30

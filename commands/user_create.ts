@@ -5,9 +5,7 @@ import userService, { UserInputError } from '#services/user_service'
 import audit, { CLI_ACTOR } from '#services/audit_service'
 import { cliCreateUserValidator, cliUserMessages } from '#validators/user'
 import { printable } from '#services/terminal_text'
-
-/** Largest stdin accepted for --password-stdin (passwords are capped far below). */
-const MAX_STDIN_BYTES = 64 * 1024
+import { readPassword } from '#services/password_input'
 
 /** Django's createsuperuser / createuser: the password never travels as a flag. */
 export default class UserCreate extends BaseCommand {
@@ -53,8 +51,18 @@ export default class UserCreate extends BaseCommand {
       return this.fail(`A user named "${printable(this.username.trim())}" already exists.`)
     }
 
-    const password = await this.readPassword()
-    if (password === null) return
+    // --password-stdin, then GATEHOUSE_USER_PASSWORD, then a hidden prompt on a terminal.
+    const typed = await readPassword({
+      fromStdin: this.passwordStdin,
+      stdin: this.stdin,
+      prompt: this.prompt,
+      fallback: () => gatehouse.commands.userPassword?.release(),
+      label: 'Password',
+      noInput:
+        'No password given: run in a terminal, or use --password-stdin or GATEHOUSE_USER_PASSWORD.',
+    })
+    if ('error' in typed) return this.fail(typed.error)
+    const { password } = typed
 
     try {
       const user = await userService.create({
@@ -85,55 +93,6 @@ export default class UserCreate extends BaseCommand {
       if (error instanceof UserInputError) return this.fail(error.message)
       throw error
     }
-  }
-
-  /** --password-stdin, then GATEHOUSE_USER_PASSWORD, then a hidden prompt on a terminal. */
-  private async readPassword(): Promise<string | null> {
-    if (this.passwordStdin) {
-      const value = await this.readStdin()
-      if (value === null) {
-        this.fail(`The password on stdin is longer than ${MAX_STDIN_BYTES} bytes.`)
-        return null
-      }
-      const password = value.replace(/\r?\n$/, '')
-      if (password === '') {
-        this.fail('--password-stdin was given but stdin was empty.')
-        return null
-      }
-      return password
-    }
-
-    const fromEnv = gatehouse.commands.userPassword
-    if (fromEnv) return fromEnv.release()
-
-    if (!this.stdin.isTTY) {
-      this.fail(
-        'No password given: run in a terminal, or use --password-stdin or GATEHOUSE_USER_PASSWORD.'
-      )
-      return null
-    }
-
-    const password = await this.prompt.secure('Password', {
-      validate: (value) => value.length > 0 || 'The password must not be empty',
-    })
-    const again = await this.prompt.secure('Password (again)')
-    if (password !== again) {
-      this.fail('The passwords do not match.')
-      return null
-    }
-    return password
-  }
-
-  private async readStdin(): Promise<string | null> {
-    const chunks: Buffer[] = []
-    let size = 0
-    for await (const chunk of this.stdin) {
-      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)
-      size += buffer.length
-      if (size > MAX_STDIN_BYTES) return null
-      chunks.push(buffer)
-    }
-    return Buffer.concat(chunks).toString('utf8')
   }
 
   private fail(message: string) {

@@ -3,9 +3,7 @@ import type { CommandOptions } from '@adonisjs/core/types/ace'
 import audit, { CLI_ACTOR } from '#services/audit_service'
 import userService, { UserInputError } from '#services/user_service'
 import { printable } from '#services/terminal_text'
-
-/** Largest stdin accepted for --password-stdin (passwords are capped far below). */
-const MAX_STDIN_BYTES = 64 * 1024
+import { readPassword } from '#services/password_input'
 
 /** Django's changepassword: the password never travels as a flag or in the environment. */
 export default class UserPassword extends BaseCommand {
@@ -39,8 +37,16 @@ export default class UserPassword extends BaseCommand {
     const user = await userService.findByUsername(this.username.trim())
     if (!user) return this.fail(`No user named "${this.username.trim()}".`)
 
-    const password = await this.readPassword()
-    if (password === null) return
+    // --password-stdin, then a hidden prompt on a terminal.
+    const typed = await readPassword({
+      fromStdin: this.passwordStdin,
+      stdin: this.stdin,
+      prompt: this.prompt,
+      label: 'New password',
+      noInput: 'No password given: run in a terminal, or use --password-stdin.',
+    })
+    if ('error' in typed) return this.fail(typed.error)
+    const { password } = typed
 
     try {
       const { sessionsEnded, tokensRevoked } = await userService.setPassword(user, password, {
@@ -65,50 +71,6 @@ export default class UserPassword extends BaseCommand {
       if (error instanceof UserInputError) return this.fail(error.message)
       throw error
     }
-  }
-
-  /** --password-stdin, else a hidden prompt asked twice on a terminal. */
-  private async readPassword(): Promise<string | null> {
-    if (this.passwordStdin) {
-      const value = await this.readStdin()
-      if (value === null) {
-        this.fail(`The password on stdin is longer than ${MAX_STDIN_BYTES} bytes.`)
-        return null
-      }
-      const password = value.replace(/\r?\n$/, '')
-      if (password === '') {
-        this.fail('--password-stdin was given but stdin was empty.')
-        return null
-      }
-      return password
-    }
-
-    if (!this.stdin.isTTY) {
-      this.fail('No password given: run in a terminal, or use --password-stdin.')
-      return null
-    }
-
-    const password = await this.prompt.secure('New password', {
-      validate: (value) => value.length > 0 || 'The password must not be empty',
-    })
-    const again = await this.prompt.secure('New password (again)')
-    if (password !== again) {
-      this.fail('The passwords do not match.')
-      return null
-    }
-    return password
-  }
-
-  private async readStdin(): Promise<string | null> {
-    const chunks: Buffer[] = []
-    let size = 0
-    for await (const chunk of this.stdin) {
-      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)
-      size += buffer.length
-      if (size > MAX_STDIN_BYTES) return null
-      chunks.push(buffer)
-    }
-    return Buffer.concat(chunks).toString('utf8')
   }
 
   private fail(message: string) {

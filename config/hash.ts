@@ -11,7 +11,7 @@
 
 import app from '@adonisjs/core/services/app'
 import { defineConfig, drivers } from '@adonisjs/core/hash'
-import { DjangoHasher } from '#services/django_hasher'
+import { DjangoHasher } from '#hashing/django_hasher'
 
 const hashConfig = defineConfig({
   default: 'scrypt',

@@ -17,6 +17,7 @@ import { Env } from '@adonisjs/core/env'
 import { Secret } from '@adonisjs/core/helpers'
 import string from '@adonisjs/core/helpers/string'
 import { ensureDotEnv } from '#start/dotenv'
+import { RETENTION_PATTERN } from '#validators/rules'
 
 const APP_ROOT = new URL('../', import.meta.url)
 
@@ -137,7 +138,7 @@ export default await Env.create(APP_ROOT, {
   */
   AUDIT_RETENTION: (key: string, value?: string) => {
     if (!value) return undefined
-    if (!/^[1-9][0-9]{0,5}[smhdw]$/.test(value.trim())) {
+    if (!RETENTION_PATTERN.test(value.trim())) {
       throw new Error(`Value for environment variable "${key}" must be a duration such as 90d`)
     }
     return value.trim()

@@ -2,12 +2,8 @@ import type { HttpContext } from '@adonisjs/core/http'
 import tokenService, { type IssuedToken } from '#services/token_service'
 import { TokenLimitException } from '#exceptions/token_limit_exception'
 import audit, { aboutToken, byUser } from '#services/audit_service'
-import * as presenters from '#services/audit_presenter'
-import {
-  createTokenFormValidator,
-  revokeAllTokensValidator,
-  tokenIdValidator,
-} from '#validators/token'
+import * as presenters from '#transformers/audit_event_transformer'
+import { createTokenFormValidator, revokeAllTokensValidator, idParam } from '#validators/token'
 import { revocations } from '#services/metrics'
 
 /**
@@ -62,8 +58,8 @@ export default class TokensController {
 
   async destroy({ auth, params, request, response, session }: HttpContext) {
     const user = auth.getUserOrFail()
-    const [error, data] = await tokenIdValidator.tryValidate({ id: Number(params.id) })
-    const token = error ? null : await tokenService.find(user, data.id)
+    const id = await idParam(params.id)
+    const token = id === null ? null : await tokenService.find(user, id)
 
     if (token && (await tokenService.revoke(user, token.id))) {
       revocations.web.inc()

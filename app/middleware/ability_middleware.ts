@@ -10,7 +10,7 @@ import { PermissionDeniedException } from '#exceptions/api_exceptions'
 export default class AbilityMiddleware {
   handle({ auth }: HttpContext, next: NextFn, abilities: string[]) {
     const token = auth.user?.currentAccessToken
-    if (token && abilities.some((ability) => !token.allows(ability))) {
+    if (token && !token.allowsAll(abilities)) {
       throw new PermissionDeniedException()
     }
     return next()

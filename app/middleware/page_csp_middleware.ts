@@ -1,12 +1,15 @@
-import edge from 'edge.js'
 import type { HttpContext } from '@adonisjs/core/http'
 import type { NextFn } from '@adonisjs/core/types/http'
-import encryption from '@adonisjs/core/services/encryption'
-import { defineConfig } from '@adonisjs/shield'
-import ShieldMiddleware from '@adonisjs/shield/shield_middleware'
 import shieldConfig from '#config/shield'
+import { shieldWith } from '#middleware/shield_factory'
 
-let shield: ShieldMiddleware | undefined
+const shield = shieldWith(() => ({
+  csp: shieldConfig.csp,
+  csrf: { enabled: false },
+  xFrame: { enabled: false },
+  hsts: { enabled: false },
+  contentTypeSniffing: { enabled: false },
+}))
 
 /**
  * Shield's Content-Security-Policy for the pages, with a per-response nonce
@@ -15,17 +18,6 @@ let shield: ShieldMiddleware | undefined
  */
 export default class PageCspMiddleware {
   handle(ctx: HttpContext, next: NextFn) {
-    shield ??= new ShieldMiddleware(
-      defineConfig({
-        csp: shieldConfig.csp,
-        csrf: { enabled: false },
-        xFrame: { enabled: false },
-        hsts: { enabled: false },
-        contentTypeSniffing: { enabled: false },
-      }),
-      encryption.use(),
-      edge
-    )
-    return shield.handle(ctx, next)
+    return shield(ctx, next)
   }
 }

@@ -1,11 +1,25 @@
 import { DateTime } from 'luxon'
-import { BaseModel, belongsTo, column } from '@adonisjs/lucid/orm'
+import { BaseModel, belongsTo, column, scope } from '@adonisjs/lucid/orm'
 import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import User from '#models/user'
 
 /** An opaque access token. Only its SHA-256 hash is stored; see TokenService. */
 export default class AccessToken extends BaseModel {
   static table = 'auth_access_tokens'
+
+  /**
+   * The get-or-create slot: the retrievable token of a user (or of several
+   * users), token type and name. At most one per user: a partial unique index.
+   */
+  static getOrCreateSlot = scope(
+    (query, userIds: number | number[], type: string, name: string) => {
+      query
+        .whereIn('tokenable_id', Array.isArray(userIds) ? userIds : [userIds])
+        .where('type', type)
+        .where('name', name)
+        .whereNotNull('encrypted_secret')
+    }
+  )
 
   @column({ isPrimary: true })
   declare id: number
@@ -84,6 +98,11 @@ export default class AccessToken extends BaseModel {
 
   allows(ability: string): boolean {
     return this.abilities.includes('*') || this.abilities.includes(ability)
+  }
+
+  /** Every one of `abilities` (what a route needs, or what a key made by this token would hold). */
+  allowsAll(abilities: string[]): boolean {
+    return abilities.every((ability) => this.allows(ability))
   }
 
   serializeExtras() {

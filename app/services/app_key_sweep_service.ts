@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
+import { sqlTimestamp } from '#services/sql'
 import encryption from '@adonisjs/core/services/encryption'
 import logger from '@adonisjs/core/services/logger'
 import AccessToken from '#models/access_token'
@@ -83,7 +84,7 @@ export class AppKeySweepService {
 
   /** Drops the secret (freeing the name) and ends the key's life now, unless it ended already. */
   private async expire(ids: number[]) {
-    const now = DateTime.now().toFormat(db.connection().dialect.dateTimeFormat)
+    const now = sqlTimestamp(DateTime.now())
     const updated = await db
       .from(TABLE)
       .whereIn('id', ids)

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
+import { type BatchDeleteOptions, deleteInBatches, sqlTimestamp } from '#services/sql'
 import logger from '@adonisjs/core/services/logger'
 import AuditEvent from '#models/audit_event'
 
@@ -55,11 +56,8 @@ export interface AuditQuery {
   limit?: number
 }
 
-export interface AuditPruneOptions {
+export interface AuditPruneOptions extends BatchDeleteOptions {
   olderThan: DateTime
-  /** Rows deleted per statement; keeps each statement and its locks short. */
-  batchSize?: number
-  onBatch?: (removed: number) => void
 }
 
 const TABLE = AuditEvent.table
@@ -172,7 +170,7 @@ export class AuditService {
   list({ userId, since, event, limit = 100 }: AuditQuery = {}) {
     return AuditEvent.query()
       .if(userId !== undefined, (query) => query.where('user_id', userId!))
-      .if(since !== undefined, (query) => query.where('created_at', '>=', this.format(since!)))
+      .if(since !== undefined, (query) => query.where('created_at', '>=', sqlTimestamp(since!)))
       .if(event !== undefined, (query) => query.where('event', event!))
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
@@ -182,34 +180,22 @@ export class AuditService {
   async countOlderThan(olderThan: DateTime): Promise<number> {
     const row = await db
       .from(TABLE)
-      .where('created_at', '<', this.format(olderThan))
+      .where('created_at', '<', sqlTimestamp(olderThan))
       .count('* as total')
       .first()
     return Number(row?.total ?? 0)
   }
 
   /** Deletes events older than `olderThan`, `batchSize` rows per statement. */
-  async prune({ olderThan, batchSize = 1000, onBatch }: AuditPruneOptions): Promise<number> {
-    let removed = 0
-    for (;;) {
-      const ids = db
-        .from(TABLE)
-        .where('created_at', '<', this.format(olderThan))
-        .select('id')
-        .limit(batchSize)
-      const deleted = Number(await db.from(TABLE).whereIn('id', ids).delete())
-      if (deleted === 0) break
-      removed += deleted
-      onBatch?.(removed)
-      if (deleted < batchSize) break
-    }
-    return removed
+  prune({ olderThan, ...batches }: AuditPruneOptions): Promise<number> {
+    const before = sqlTimestamp(olderThan)
+    return deleteInBatches(TABLE, () => db.from(TABLE).where('created_at', '<', before), batches)
   }
 
   private row(input: AuditInput) {
     const data = input.data ? scrub(input.data, 0) : null
     return {
-      created_at: this.format(DateTime.now()),
+      created_at: sqlTimestamp(DateTime.now()),
       event: input.event,
       actor_type: input.actor.type,
       actor_id: input.actor.id ?? null,
@@ -219,10 +205,6 @@ export class AuditService {
       user_agent: input.userAgent ? redact(input.userAgent).slice(0, 255) : null,
       data: data && Object.keys(data).length > 0 ? JSON.stringify(data) : null,
     }
-  }
-
-  private format(value: DateTime) {
-    return value.toFormat(db.connection().dialect.dateTimeFormat)
   }
 
   /** The event name and the error's code only: the input may describe a credential. */

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
+import { sqlTimestamp } from '#services/sql'
 import string from '@adonisjs/core/helpers/string'
 import limiter from '@adonisjs/limiter/services/main'
 import { errors as limiterErrors } from '@adonisjs/limiter'
@@ -80,7 +81,7 @@ export class DeviceAuthorizationService {
     const now = DateTime.now()
     // Requests expired for a day are forgotten (their codes can never match again).
     await DeviceAuthorization.query()
-      .where('expires_at', '<', this.format(now.minus({ days: 1 })))
+      .where('expires_at', '<', sqlTimestamp(now.minus({ days: 1 })))
       .delete()
 
     const lifetime = string.seconds.parse(this.config.lifetime)
@@ -151,11 +152,11 @@ export class DeviceAuthorizationService {
       .from(TABLE)
       .where('id', request.id)
       .where('status', 'pending')
-      .where('expires_at', '>', this.format(now))
+      .where('expires_at', '>', sqlTimestamp(now))
       .update({
         status: approve ? 'approved' : 'denied',
         user_id: user.id,
-        decided_at: this.format(now),
+        decided_at: sqlTimestamp(now),
       })
     return Number(updated) === 1
   }
@@ -233,7 +234,7 @@ export class DeviceAuthorizationService {
     return DeviceAuthorization.query()
       .where('user_code_hash', sha256(code))
       .where('status', 'pending')
-      .where('expires_at', '>', this.format(DateTime.now()))
+      .where('expires_at', '>', sqlTimestamp(DateTime.now()))
       .first()
   }
 
@@ -250,15 +251,15 @@ export class DeviceAuthorizationService {
       .where((query) =>
         query
           .whereNull('last_polled_at')
-          .orWhere('last_polled_at', '<=', this.format(now.minus({ seconds: request.interval })))
+          .orWhere('last_polled_at', '<=', sqlTimestamp(now.minus({ seconds: request.interval })))
       )
-      .update({ last_polled_at: this.format(now) })
+      .update({ last_polled_at: sqlTimestamp(now) })
     if (Number(accepted) === 1) return true
 
     await db
       .from(TABLE)
       .where('id', request.id)
-      .update({ interval: db.raw('?? + 5', ['interval']), last_polled_at: this.format(now) })
+      .update({ interval: db.raw('?? + 5', ['interval']), last_polled_at: sqlTimestamp(now) })
     return false
   }
 
@@ -269,10 +270,6 @@ export class DeviceAuthorizationService {
       { limit, key: `device:user:${user.id}` },
       { limit, key: `device:ip:${sha256(ip)}` },
     ]
-  }
-
-  private format(value: DateTime) {
-    return value.toFormat(db.connection().dialect.dateTimeFormat)
   }
 }
 

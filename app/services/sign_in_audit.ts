@@ -1,5 +1,5 @@
 import User from '#models/user'
-import audit from '#services/audit_service'
+import audit, { type AuditEventName } from '#services/audit_service'
 
 /** Most throttled callers remembered per process before the memory starts over. */
 const THROTTLE_MEMO_SIZE = 10_000
@@ -18,26 +18,15 @@ export interface SignInContext {
 export class SignInAudit {
   private throttledUntil = new Map<string, number>()
 
-  succeeded(user: User, { ip, userAgent }: SignInContext) {
-    return audit.record({
-      event: 'sign_in.succeeded',
-      actor: { type: 'user', id: user.id },
-      userId: user.id,
-      ip,
-      userAgent,
-    })
+  succeeded(user: User, context: SignInContext) {
+    return this.record('sign_in.succeeded', user, context)
   }
 
-  async failed(uid: string, { ip, userAgent }: SignInContext) {
+  async failed(uid: string, context: SignInContext) {
     const user = await this.findByUid(uid)
     if (!user) return
-    await audit.record({
-      event: 'sign_in.failed',
-      actor: { type: 'user', id: user.id },
-      userId: user.id,
-      ip,
-      userAgent,
-      data: { reason: user.isActive ? 'bad_credentials' : 'inactive' },
+    await this.record('sign_in.failed', user, context, {
+      reason: user.isActive ? 'bad_credentials' : 'inactive',
     })
   }
 
@@ -55,19 +44,29 @@ export class SignInAudit {
     this.throttledUntil.set(limiterKey, now + Math.max(1, retryAfterSeconds) * 1000)
 
     const user = uid === null ? null : await this.findByUid(uid)
-    await audit.record({
-      event: 'sign_in.throttled',
-      actor: user ? { type: 'user', id: user.id } : { type: 'system' },
-      userId: user?.id ?? null,
-      ip,
-      userAgent,
-      data: { scope },
-    })
+    await this.record('sign_in.throttled', user, { ip, userAgent }, { scope })
   }
 
   /** Forgets which callers were recorded as throttled (tests; a reset of the throttle). */
   reset() {
     this.throttledUntil.clear()
+  }
+
+  /** An event about the account (or, unknown, by the system) from that caller. */
+  private record(
+    event: AuditEventName,
+    user: User | null,
+    { ip, userAgent }: SignInContext,
+    data?: Record<string, unknown>
+  ) {
+    return audit.record({
+      event,
+      actor: user ? { type: 'user', id: user.id } : { type: 'system' },
+      userId: user?.id ?? null,
+      ip,
+      userAgent,
+      data,
+    })
   }
 
   /** The account a username-or-email names, as verifyCredentials finds it. */

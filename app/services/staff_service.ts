@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
+import { sqlTimestamp } from '#services/sql'
 import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
 import User from '#models/user'
@@ -104,10 +105,10 @@ export class StaffService {
       .if(expiring, (builder) =>
         builder
           .whereNotNull('expires_at')
-          .where('expires_at', '<=', this.format(now.plus({ days: expiring })))
+          .where('expires_at', '<=', sqlTimestamp(now.plus({ days: expiring })))
       )
       .if(unused, (builder) => {
-        const before = this.format(now.minus({ days: unused }))
+        const before = sqlTimestamp(now.minus({ days: unused }))
         builder.where((where) =>
           where
             .where('last_used_at', '<', before)
@@ -176,14 +177,10 @@ export class StaffService {
   }
 
   private live<Query extends { where: any }>(query: Query): Query {
-    const now = this.format(DateTime.now())
+    const now = sqlTimestamp(DateTime.now())
     return query.where((where: any) =>
       where.whereNull('expires_at').orWhere('expires_at', '>', now)
     ) as Query
-  }
-
-  private format(value: DateTime) {
-    return value.toFormat(db.connection().dialect.dateTimeFormat)
   }
 }
 

@@ -2,6 +2,7 @@ import { DateTime, Settings } from 'luxon'
 import type { Secret } from '@adonisjs/core/helpers'
 import string from '@adonisjs/core/helpers/string'
 import db from '@adonisjs/lucid/services/db'
+import { sqlTimestamp } from '#services/sql'
 import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
 import User from '#models/user'
@@ -132,8 +133,7 @@ export class TokenAuthenticator {
 
   /** Records use; conditional, so processes sharing a token write once per resolution between them. */
   private async touch(id: number, now: number, client: ReturnType<ClientInfo> = {}) {
-    const format = db.connection().dialect.dateTimeFormat
-    const stamp = (ms: number) => DateTime.fromMillis(ms).toFormat(format)
+    const stamp = (ms: number) => sqlTimestamp(DateTime.fromMillis(ms))
     await db
       .from(TABLE)
       .where('id', id)

@@ -3,11 +3,13 @@ import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import encryption from '@adonisjs/core/services/encryption'
 import logger from '@adonisjs/core/services/logger'
-import string from '@adonisjs/core/helpers/string'
 import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
 import type User from '#models/user'
 import { generateKey } from '#services/token_key'
+import { configuredSeconds, durationSeconds } from '#services/duration'
+import { sqlTimestamp } from '#services/sql'
+import { EXPIRES_IN_PATTERN } from '#validators/rules'
 import { TokenLimitException } from '#exceptions/token_limit_exception'
 
 /** Purpose bound to encrypted get-or-create keys (also used by the DRF importer). */
@@ -33,6 +35,32 @@ export function sealSecret(value: string) {
 
 const TABLE = AccessToken.table
 
+export interface NewTokenFields {
+  userId: number
+  type: string
+  name: string | null
+  key: { value: string; hash: string; hint: string }
+  abilities: string[]
+  /** Keep the key encrypted so get-or-create can hand it out again. */
+  retrievable: boolean
+  expiresAt: DateTime | null
+}
+
+/** The attributes of a new token row, whoever issues it (create, get-or-create, rotate). */
+export function newTokenAttributes(fields: NewTokenFields) {
+  return {
+    tokenableId: fields.userId,
+    type: fields.type,
+    name: fields.name,
+    hash: fields.key.hash,
+    hint: fields.key.hint,
+    abilities: fields.abilities,
+    ...(fields.retrievable ? sealSecret(fields.key.value) : {}),
+    expiresAt: fields.expiresAt,
+    lastUsedAt: null,
+  }
+}
+
 export interface TokenOptions {
   name?: string
   abilities?: string[]
@@ -53,9 +81,6 @@ export interface IssuedToken {
   /** The expiry asked for was lowered to the expiry of `issuedBy`. */
   expiryCapped: boolean
 }
-
-/** Expiry syntax accepted everywhere: a number and a unit (s, m, h, d, w), or "never". */
-export const EXPIRES_IN_PATTERN = /^(never|[1-9][0-9]{0,5}[smhdw])$/
 
 export class InvalidExpiryError extends Error {}
 
@@ -80,7 +105,7 @@ export class TokenService {
         `Invalid expiry "${value}": use a number and a unit (s, m, h, d, w), e.g. 30d, or "never".`
       )
     }
-    return DateTime.now().plus({ seconds: string.seconds.parse(value) })
+    return DateTime.now().plus({ seconds: durationSeconds(value) })
   }
 
   /** An expiry no later than the issuing token's own (see TokenOptions.issuedBy). */
@@ -108,17 +133,15 @@ export class TokenService {
     const token = await db.transaction(async (trx) => {
       await this.assertBelowLimit(user, trx)
       return AccessToken.create(
-        {
-          tokenableId: user.id,
+        newTokenAttributes({
+          userId: user.id,
           type: this.config.type,
           name: options.name ?? this.config.defaultName,
-          hash: key.hash,
-          hint: key.hint,
+          key,
           abilities: options.abilities ?? ['*'],
-          ...(options.retrievable ? sealSecret(key.value) : {}),
+          retrievable: options.retrievable ?? false,
           expiresAt,
-          lastUsedAt: null,
-        },
+        }),
         { client: trx }
       )
     })
@@ -136,7 +159,9 @@ export class TokenService {
       .from(TABLE)
       .where('tokenable_id', user.id)
       .where('type', this.config.type)
-      .where((query) => query.whereNull('expires_at').orWhere('expires_at', '>', this.now()))
+      .where((query) =>
+        query.whereNull('expires_at').orWhere('expires_at', '>', sqlTimestamp(DateTime.now()))
+      )
       .count('* as total')
     if (Number(total) >= this.config.maxPerUser) {
       throw new TokenLimitException(this.config.maxPerUser)
@@ -152,10 +177,7 @@ export class TokenService {
     const name = options.name ?? this.config.defaultName
     for (let attempt = 0; attempt < 5; attempt++) {
       const existing = await AccessToken.query()
-        .where('tokenable_id', user.id)
-        .where('type', this.config.type)
-        .where('name', name)
-        .whereNotNull('encrypted_secret')
+        .withScopes((scopes) => scopes.getOrCreateSlot(user.id, this.config.type, name))
         .first()
 
       if (existing) {
@@ -169,7 +191,7 @@ export class TokenService {
         // Expired, or sealed with an APP_KEY that is gone (its key must stop
         // working too): keep it as a plain expired token in the history and
         // free the name for a new one.
-        const now = this.now()
+        const now = sqlTimestamp(DateTime.now())
         await AccessToken.query()
           .where('id', existing.id)
           .update({
@@ -202,12 +224,8 @@ export class TokenService {
     const name = options.name ?? this.config.defaultName
     // Validate before deleting, so a bad expiry leaves the old token in place.
     this.expiresAt(options.expiresIn)
-    await db
-      .from(TABLE)
-      .where('tokenable_id', user.id)
-      .where('type', this.config.type)
-      .where('name', name)
-      .whereNotNull('encrypted_secret')
+    await AccessToken.query()
+      .withScopes((scopes) => scopes.getOrCreateSlot(user.id, this.config.type, name))
       .delete()
     return this.getOrCreate(user, { ...options, name })
   }
@@ -245,7 +263,7 @@ export class TokenService {
     grace = this.config.rotationGrace,
     issuedBy?: AccessToken | null
   ): Promise<RotationResult> {
-    const graceSeconds = /^0+[smhdw]?$/.test(grace.trim()) ? 0 : string.seconds.parse(grace)
+    const graceSeconds = configuredSeconds(grace)
     try {
       const result = await db.transaction(async (trx) => {
         const previous = await AccessToken.query({ client: trx })
@@ -265,12 +283,12 @@ export class TokenService {
           .where('id', previous.id)
           .whereNull('rotated_at')
           .update({
-            rotated_at: this.now(now),
+            rotated_at: sqlTimestamp(now),
             encrypted_secret: null,
-            expires_at: this.now(
+            expires_at: sqlTimestamp(
               previous.expiresAt && previous.expiresAt < graceEnd ? previous.expiresAt : graceEnd
             ),
-            updated_at: this.now(now),
+            updated_at: sqlTimestamp(now),
           })
         if (Number(updated) === 0) return { ok: false, reason: 'already_rotated' } as const
 
@@ -282,17 +300,15 @@ export class TokenService {
 
         const key = generateKey(this.config.prefix)
         const token = await AccessToken.create(
-          {
-            tokenableId: user.id,
+          newTokenAttributes({
+            userId: user.id,
             type: this.config.type,
             name: previous.name,
-            hash: key.hash,
-            hint: key.hint,
+            key,
             abilities: previous.abilities,
-            ...(retrievable ? sealSecret(key.value) : {}),
+            retrievable,
             expiresAt,
-            lastUsedAt: null,
-          },
+          }),
           { client: trx }
         )
         token.value = key.value
@@ -328,11 +344,6 @@ export class TokenService {
       .where('type', this.config.type)
       .delete()
     return Number(deleted)
-  }
-
-  /** Formats a timestamp the way the current dialect stores it. */
-  private now(value: DateTime = DateTime.now()) {
-    return value.toFormat(db.connection().dialect.dateTimeFormat)
   }
 }
 

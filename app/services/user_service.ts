@@ -2,7 +2,7 @@ import User from '#models/user'
 import gatehouse from '#config/gatehouse'
 import tokenService from '#services/token_service'
 import userSessionService from '#services/user_session_service'
-import { isValidUsername } from '#validators/user'
+import { isValidUsername } from '#validators/rules'
 
 export class UserInputError extends Error {}
 

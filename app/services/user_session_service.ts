@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
+import { sqlTimestamp } from '#services/sql'
 import string from '@adonisjs/core/helpers/string'
 import { sessionAge } from '#config/session'
 import User from '#models/user'
@@ -34,7 +35,7 @@ export class UserSessionService {
     const now = DateTime.now()
     // Sessions idle past their age are over whatever their cookie says: forget them.
     await UserSession.query()
-      .where('last_seen_at', '<', this.format(now.minus({ seconds: this.idle() })))
+      .where('last_seen_at', '<', sqlTimestamp(now.minus({ seconds: this.idle() })))
       .delete()
     await UserSession.create({
       userId: user.id,
@@ -73,7 +74,7 @@ export class UserSessionService {
     if (idle >= LAST_SEEN_RESOLUTION_SECONDS) {
       await UserSession.query()
         .where('id', sessionId)
-        .update({ last_seen_at: this.format(now) })
+        .update({ last_seen_at: sqlTimestamp(now) })
     }
     return user
   }
@@ -105,10 +106,6 @@ export class UserSessionService {
   /** The session age plus the last_seen_at resolution (last_seen_at lags by up to that). */
   private idle() {
     return this.idleSeconds + LAST_SEEN_RESOLUTION_SECONDS
-  }
-
-  private format(value: DateTime) {
-    return value.toFormat(db.connection().dialect.dateTimeFormat)
   }
 }
 

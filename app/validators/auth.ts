@@ -1,4 +1,5 @@
 import vine, { SimpleMessagesProvider } from '@vinejs/vine'
+import { tokenNameRule } from '#validators/rules'
 
 /** DRF's serializer messages, so a DRF client sees the text it expects. */
 export const drfMessages = new SimpleMessagesProvider({
@@ -14,8 +15,6 @@ export const obtainTokenValidator = vine.compile(
     password: vine.string().minLength(1),
   })
 )
-
-export const tokenNameRule = () => vine.string().trim().minLength(1).maxLength(100)
 
 export const loginValidator = vine.compile(
   vine.object({

@@ -1,17 +1,11 @@
 import vine, { SimpleMessagesProvider } from '@vinejs/vine'
-import { tokenNameRule } from '#validators/auth'
-import { ABILITY_PATTERN } from '#validators/token'
+import { abilitiesRule, tokenNameRule } from '#validators/rules'
 
 /** POST /api/v1/device/authorize: the token a tool asks for (abilities: a list, or one string). */
 export const deviceAuthorizeValidator = vine.compile(
   vine.object({
     name: tokenNameRule().optional(),
-    abilities: vine
-      .array(vine.string().regex(ABILITY_PATTERN))
-      .minLength(1)
-      .maxLength(32)
-      .distinct()
-      .optional(),
+    abilities: abilitiesRule().optional(),
   })
 )
 

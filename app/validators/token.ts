@@ -1,33 +1,32 @@
 import vine, { SimpleMessagesProvider } from '@vinejs/vine'
-import { EXPIRES_IN_PATTERN } from '#services/token_service'
-import { DURATION_PATTERN } from '#services/token_maintenance_service'
-import { tokenNameRule } from '#validators/auth'
-
-/** An ability: "*" or a word with optional ":" / "." / "-" / "_" parts, e.g. tokens:read. */
-export const ABILITY_PATTERN = /^(\*|[a-z0-9][a-z0-9_.:-]{0,63})$/i
+import {
+  ABILITY_LIST_PATTERN,
+  DURATION_PATTERN,
+  EXPIRES_IN_PATTERN,
+  abilitiesRule,
+  tokenNameRule,
+} from '#validators/rules'
 
 export const createTokenValidator = vine.compile(
   vine.object({
     name: tokenNameRule(),
-    abilities: vine
-      .array(vine.string().regex(ABILITY_PATTERN))
-      .minLength(1)
-      .maxLength(32)
-      .distinct()
-      .optional(),
+    abilities: abilitiesRule().optional(),
     expiresIn: vine.string().trim().regex(EXPIRES_IN_PATTERN).optional(),
   })
 )
 
+/** A row id: a positive whole number the database's integer column can hold. */
 export const tokenIdValidator = vine.compile(
   vine.object({
     id: vine.number().withoutDecimals().positive().max(2147483647),
   })
 )
 
-const ABILITY = '(\\*|[a-z0-9][a-z0-9_.:-]{0,63})'
-/** One to 32 abilities, separated by spaces or commas: "tokens:read tokens:write". */
-const ABILITY_LIST = new RegExp(`^${ABILITY}([\\s,]+${ABILITY}){0,31}$`, 'i')
+/** A route's :id param, or null when it is not a row id (callers answer 404). */
+export async function idParam(value: unknown): Promise<number | null> {
+  const [invalid, data] = await tokenIdValidator.tryValidate({ id: Number(value) })
+  return invalid ? null : data.id
+}
 
 /** The "Create token" form of the pages: abilities typed as one line of text. */
 export const createTokenFormValidator = vine.compile(
@@ -36,7 +35,7 @@ export const createTokenFormValidator = vine.compile(
     abilities: vine
       .string()
       .trim()
-      .regex(ABILITY_LIST)
+      .regex(ABILITY_LIST_PATTERN)
       .transform((value) => [...new Set(value.split(/[\s,]+/))]),
     expiresIn: vine.string().trim().regex(EXPIRES_IN_PATTERN),
   })

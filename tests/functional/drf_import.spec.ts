@@ -7,7 +7,7 @@ import User from '#models/user'
 import tokenService from '#services/token_service'
 import drfImportService from '#services/drf_import_service'
 import userService from '#services/user_service'
-import { loadBcrypt } from '#services/django_hasher'
+import { loadBcrypt } from '#hashing/django_hasher'
 import { hashKey } from '#services/token_key'
 import { isolateEachTest } from '#tests/helpers/database'
 import {

@@ -1,6 +1,6 @@
 import { test } from '@japa/runner'
 import AuditEvent from '#models/audit_event'
-import { describeEvent, shortAgent } from '#services/audit_presenter'
+import { describeEvent, shortAgent } from '#transformers/audit_event_transformer'
 
 function event(fields: Partial<AuditEvent>) {
   const built = new AuditEvent()

@@ -6,7 +6,7 @@ import {
   identifyDjangoHash,
   isWeakDjangoAlgorithm,
   loadBcrypt,
-} from '#services/django_hasher'
+} from '#hashing/django_hasher'
 import { manifest } from '#tests/helpers/drf_fixtures'
 
 /** Made with Python's hashlib the way Django's hashers encode them (password "pässwörd 1"). */

@@ -1,5 +1,5 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import { whereLastUsed } from '#services/audit_presenter'
+import { whereLastUsed } from '#transformers/audit_event_transformer'
 import staffService from '#services/staff_service'
 import { validateTokenFilters, withoutPage } from '#validators/admin'
 

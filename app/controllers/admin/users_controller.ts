@@ -1,7 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { errors } from '@adonisjs/core/http'
 import audit, { aboutToken, byStaff } from '#services/audit_service'
-import * as presenters from '#services/audit_presenter'
+import * as presenters from '#transformers/audit_event_transformer'
 import staffService, { StaffActionError } from '#services/staff_service'
 import { UserInputError } from '#services/user_service'
 import {
@@ -11,7 +11,7 @@ import {
   validateUserFilters,
   withoutPage,
 } from '#validators/admin'
-import { revokeAllTokensValidator, tokenIdValidator } from '#validators/token'
+import { revokeAllTokensValidator, idParam } from '#validators/token'
 import { revocations } from '#services/metrics'
 
 /** The console's users: list, add, a user's page, (de)activation, staff status, their tokens. */
@@ -141,9 +141,9 @@ export default class UsersController {
   async revokeToken({ auth, params, request, response, session }: HttpContext) {
     const staff = auth.use('web').getUserOrFail()
     const [, back] = await returnToValidator.tryValidate(request.only(['returnTo']))
-    const [invalid, data] = await tokenIdValidator.tryValidate({ id: Number(params.id) })
+    const id = await idParam(params.id)
     try {
-      const token = invalid ? null : await staffService.revokeToken(staff, data.id)
+      const token = id === null ? null : await staffService.revokeToken(staff, id)
       if (token) {
         revocations.staff.inc()
         await audit.record({
@@ -189,9 +189,9 @@ export default class UsersController {
   }
 
   private async findOr404(id: unknown) {
-    const [invalid, data] = await tokenIdValidator.tryValidate({ id: Number(id) })
-    const user = invalid ? null : await staffService.findUser(data.id)
-    if (!user) throw new errors.E_ROUTE_NOT_FOUND(['GET', `/admin/users/${data?.id ?? ''}`])
+    const userId = await idParam(id)
+    const user = userId === null ? null : await staffService.findUser(userId)
+    if (!user) throw new errors.E_ROUTE_NOT_FOUND(['GET', `/admin/users/${userId ?? ''}`])
     return user
   }
 }

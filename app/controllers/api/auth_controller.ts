@@ -4,7 +4,7 @@ import loginThrottle from '#services/login_throttle'
 import tokenService from '#services/token_service'
 import audit, { aboutToken, byUser } from '#services/audit_service'
 import { loginValidator } from '#validators/auth'
-import { serializeToken } from '#services/token_presenter'
+import { serializeToken } from '#transformers/token_transformer'
 import { revocations } from '#services/metrics'
 import { MUST_CHANGE_PASSWORD } from '#services/user_service'
 

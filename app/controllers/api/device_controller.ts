@@ -1,7 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import gatehouse from '#config/gatehouse'
 import deviceService, { DEVICE_CODE_GRANT } from '#services/device_authorization_service'
-import { serializeToken } from '#services/token_presenter'
+import { serializeToken } from '#transformers/token_transformer'
 import audit, { aboutToken, byUser } from '#services/audit_service'
 import { deviceAuthorizeValidator } from '#validators/device'
 

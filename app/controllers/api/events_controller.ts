@@ -1,6 +1,6 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import audit from '#services/audit_service'
-import { serializeEvent } from '#services/audit_presenter'
+import { serializeEvent } from '#transformers/audit_event_transformer'
 import { eventsPageValidator } from '#validators/token'
 
 /** The caller's own audit trail, newest first, a page at a time. */

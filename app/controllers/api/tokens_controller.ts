@@ -1,8 +1,8 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import tokenService from '#services/token_service'
 import audit, { aboutToken, byUser } from '#services/audit_service'
-import { serializeToken } from '#services/token_presenter'
-import { createTokenValidator, tokenIdValidator } from '#validators/token'
+import { serializeToken } from '#transformers/token_transformer'
+import { createTokenValidator, idParam } from '#validators/token'
 import { NotFoundException, PermissionDeniedException } from '#exceptions/api_exceptions'
 import { revocations } from '#services/metrics'
 
@@ -38,7 +38,7 @@ export default class TokensController {
     // A token may only hand out abilities it holds itself.
     const current = user.currentAccessToken
     const requested = abilities ?? current?.abilities ?? ['*']
-    if (current && requested.some((ability) => !current.allows(ability))) {
+    if (current && !current.allowsAll(requested)) {
       throw new PermissionDeniedException(
         'A token cannot create a token with abilities it does not have.'
       )
@@ -61,13 +61,13 @@ export default class TokensController {
   /** A successor with a new key (shown once); the old key expires after the grace period. */
   async rotate({ auth, params, request, response }: HttpContext) {
     const user = auth.getUserOrFail()
-    const [error, data] = await tokenIdValidator.tryValidate({ id: Number(params.id) })
-    const target = error ? null : await tokenService.find(user, data.id)
+    const id = await idParam(params.id)
+    const target = id === null ? null : await tokenService.find(user, id)
     if (!target) throw new NotFoundException()
 
     // Same rule as create: a token cannot mint a key with abilities it lacks.
     const current = user.currentAccessToken
-    if (current && target.abilities.some((ability) => !current.allows(ability))) {
+    if (current && !current.allowsAll(target.abilities)) {
       throw new PermissionDeniedException(
         'A token cannot rotate a token with abilities it does not have.'
       )
@@ -96,8 +96,8 @@ export default class TokensController {
 
   async destroy({ auth, params, request, response }: HttpContext) {
     const user = auth.getUserOrFail()
-    const [error, data] = await tokenIdValidator.tryValidate({ id: Number(params.id) })
-    const token = error ? null : await tokenService.find(user, data.id)
+    const id = await idParam(params.id)
+    const token = id === null ? null : await tokenService.find(user, id)
     if (!token || !(await tokenService.revoke(user, token.id))) throw new NotFoundException()
     revocations.api.inc()
     await audit.record({ event: 'token.revoked', ...byUser(user, request), ...aboutToken(token) })

@@ -2,7 +2,7 @@ import { test } from '@japa/runner'
 import audit from '#services/audit_service'
 import { isolateEachTest } from '#tests/helpers/database'
 import { makeToken, makeUser } from '#tests/helpers/factories'
-import { whereLastUsed } from '#services/audit_presenter'
+import { whereLastUsed } from '#transformers/audit_event_transformer'
 
 async function seedEvents(userId: number, count: number) {
   for (let i = 0; i < count; i++) {
