@@ -22,6 +22,20 @@ function prettyInstalled() {
   }
 }
 
+/** In tests, log lines go to stdout unless a test captures them (tests/helpers/logs.ts). */
+export const testLogSink = {
+  lines: null as string[] | null,
+  write(line: string) {
+    if (testLogSink.lines) testLogSink.lines.push(line)
+    else process.stdout.write(line)
+  },
+}
+
+function destination() {
+  if (app.inTest) return testLogSink
+  return app.inDev && prettyInstalled() ? destinations.pretty() : undefined
+}
+
 const loggerConfig = defineConfig({
   default: 'app',
   loggers: {
@@ -47,7 +61,7 @@ const loggerConfig = defineConfig({
         ],
         censor: '[redacted]',
       },
-      destination: app.inDev && prettyInstalled() ? await destinations.pretty() : undefined,
+      destination: await destination(),
     },
   },
 })

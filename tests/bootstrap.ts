@@ -7,6 +7,8 @@ import testUtils from '@adonisjs/core/services/test_utils'
 import { authApiClient } from '@adonisjs/auth/plugins/api_client'
 import { sessionApiClient } from '@adonisjs/session/plugins/api_client'
 import { shieldApiClient } from '@adonisjs/shield/plugins/api_client'
+import env from '#start/env'
+import { freePort } from '#tests/helpers/app_process'
 import { prepareTestDatabase } from '#tests/helpers/database'
 
 /**
@@ -24,12 +26,23 @@ export const plugins: Config['plugins'] = [
 ]
 
 /**
- * Before the run: make sure the test database exists (PostgreSQL gets a
- * database of its own) and is migrated from scratch. Functional tests need
- * the HTTP server, and so do command tests that use a printed key.
+ * The test HTTP server listens on a free loopback port (runs side by side
+ * never collide); the API client, the browser and the helpers read it back
+ * from HOST and PORT.
+ */
+async function pickPort() {
+  env.set('HOST', '127.0.0.1')
+  env.set('PORT', await freePort())
+}
+
+/**
+ * Before the run: a free port, and make sure the test database exists
+ * (PostgreSQL gets a database of its own) and is migrated from scratch.
+ * Functional tests need the HTTP server, and so do command tests that use a
+ * printed key.
  */
 export const runnerHooks: Required<Pick<Config, 'setup' | 'teardown'>> = {
-  setup: [() => prepareTestDatabase(), () => testUtils.db().migrate()],
+  setup: [pickPort, () => prepareTestDatabase(), () => testUtils.db().migrate()],
   teardown: [],
 }
 

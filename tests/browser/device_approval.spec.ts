@@ -2,7 +2,7 @@ import { test } from '@japa/runner'
 import type { Browser } from 'playwright-core'
 import db from '@adonisjs/lucid/services/db'
 import userService from '#services/user_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { baseUrl, launchChromium } from './browser_helpers.js'
 
 const PASSWORD = 'correct horse battery'
@@ -18,7 +18,7 @@ async function post(path: string, body: Record<string, unknown>) {
 }
 
 test.group('Browser: approving a device sign-in', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   let browser: Browser | undefined
   group.teardown(async () => {

@@ -4,7 +4,7 @@ import { DateTime } from 'luxon'
 import audit from '#services/audit_service'
 import tokenService from '#services/token_service'
 import userService from '#services/user_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { baseUrl, launchChromium } from './browser_helpers.js'
 
 const PASSWORD = 'correct horse battery'
@@ -14,7 +14,7 @@ function callProtected(key: string) {
 }
 
 test.group('Browser: a staff journey in the console', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   let browser: Browser | undefined
   group.teardown(async () => {

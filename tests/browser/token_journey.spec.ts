@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import type { Browser } from 'playwright-core'
 import userService from '#services/user_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { baseUrl, launchChromium } from './browser_helpers.js'
 
 const PASSWORD = 'correct horse battery'
@@ -11,7 +11,7 @@ function callProtected(key: string) {
 }
 
 test.group('Browser: the token journey', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   let browser: Browser | undefined
   group.teardown(async () => {

@@ -3,7 +3,7 @@ import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import AuditEvent from '#models/audit_event'
 import audit from '#services/audit_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { makeUser } from '#tests/helpers/factories'
 import { assertError, output, runCommand } from '#tests/helpers/commands'
 
@@ -36,7 +36,7 @@ async function seed() {
 }
 
 test.group('audit:list', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('--json lists every event, newest first', async ({ assert }) => {
     const { alice, bob } = await seed()
@@ -91,7 +91,7 @@ test.group('audit:list', (group) => {
 })
 
 test.group('audit:prune', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('removes events older than the retention (default 90d), keeps the rest', async ({
     assert,

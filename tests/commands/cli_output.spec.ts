@@ -4,7 +4,7 @@ import User from '#models/user'
 import tokenService from '#services/token_service'
 import { printable } from '#services/terminal_text'
 import loginThrottle from '#services/login_throttle'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { PASSWORD } from '#tests/helpers/factories'
 import { output, runCommand } from '#tests/helpers/commands'
 
@@ -36,7 +36,7 @@ function assertPrintable(assert: { isFalse: (v: boolean, m?: string) => void }, 
 }
 
 test.group('CLI output escapes control characters', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('printable() escapes what a terminal would act on and nothing else', ({ assert }) => {
     assert.equal(printable('a\u001b[2Jb\u0007'), 'a\\x1b[2Jb\\x07')

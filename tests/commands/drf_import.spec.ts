@@ -4,8 +4,7 @@ import app from '@adonisjs/core/services/app'
 import ace from '@adonisjs/core/services/ace'
 import db from '@adonisjs/lucid/services/db'
 import type { QueryClientContract } from '@adonisjs/lucid/types/database'
-import testUtils from '@adonisjs/core/services/test_utils'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { sqliteFixture } from '#tests/helpers/drf_fixtures'
 import User from '#models/user'
 
@@ -36,11 +35,9 @@ async function counts() {
 test.group('node ace drf:import', (group) => {
   group.setup(async () => {
     ace.ui.switchMode('raw')
-    const cleanup = await testUtils.db().truncate()
-    await cleanup()
     return () => ace.ui.switchMode('normal')
   })
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('imports the fixture and prints a summary', async ({ assert }) => {
     const command = await importCommand([sqliteFixture()])

@@ -3,7 +3,7 @@ import app from '@adonisjs/core/services/app'
 import authService from '#services/auth_service'
 import User from '#models/user'
 import { DEMO_USERNAME } from '#database/seeders/development_seeder'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { output, runCommand } from '#tests/helpers/commands'
 
 /** The "Password:" and "Token:" lines the development seeder prints. */
@@ -17,7 +17,7 @@ function printed(lines: string[]) {
 }
 
 test.group('db:seed (development seeder)', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('creates a demo user whose printed password and token work', async ({ assert, client }) => {
     const command = await runCommand('db:seed')

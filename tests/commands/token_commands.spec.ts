@@ -4,7 +4,7 @@ import db from '@adonisjs/lucid/services/db'
 import AccessToken from '#models/access_token'
 import tokenService from '#services/token_service'
 import userService from '#services/user_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { assertError, output, runCommand } from '#tests/helpers/commands'
 
 const KEY = /^gth_[0-9A-Za-z]{46}$/
@@ -32,7 +32,7 @@ async function tokenIds() {
 }
 
 test.group('token:create', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test("prints DRF's line; the key works on GET /api/v1/protected", async ({ assert, client }) => {
     await createUser('alice')
@@ -236,7 +236,7 @@ test.group('token:create', (group) => {
 })
 
 test.group('token:list', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   async function seed() {
     const alice = await createUser('alice')
@@ -352,7 +352,7 @@ test.group('token:list', (group) => {
 })
 
 test.group('token:revoke', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('<id> revokes that token; its key gets 401 at once', async ({ assert, client }) => {
     const alice = await createUser('alice')
@@ -458,7 +458,7 @@ test.group('token:revoke', (group) => {
 })
 
 test.group('user:deactivate with tokens', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('tokens of a deactivated user stop working on the next request', async ({ client }) => {
     await createUser('alice')

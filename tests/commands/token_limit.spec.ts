@@ -4,12 +4,12 @@ import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
 import tokenService from '#services/token_service'
 import userService from '#services/user_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { insertTokens } from '#tests/helpers/factories'
 import { assertError, output, runCommand } from '#tests/helpers/commands'
 
 test.group('token:create at tokens.maxPerUser', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('a new token beyond the limit: exit 1 with a message, nothing created', async ({
     assert,

@@ -8,7 +8,7 @@ import type User from '#models/user'
 import tokenMaintenance from '#services/token_maintenance_service'
 import { durationSeconds } from '#services/duration'
 import userService from '#services/user_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { assertError, runCommand } from '#tests/helpers/commands'
 
 const LONG_EXPIRED = 2500
@@ -54,7 +54,7 @@ async function seed() {
 }
 
 test.group('token:prune', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('removes tokens expired for longer than 24h (the default) and keeps the rest', async ({
     assert,
@@ -118,7 +118,7 @@ test.group('token:prune', (group) => {
 })
 
 test.group('TokenMaintenanceService.prune', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('deletes in batches of the given size, reporting the running total', async ({ assert }) => {
     await seed()

@@ -5,7 +5,7 @@ import { Secret } from '@adonisjs/core/helpers'
 import gatehouse from '#config/gatehouse'
 import User from '#models/user'
 import userService from '#services/user_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { assertError, makeCommand, output, runCommand } from '#tests/helpers/commands'
 
 const PASSWORD = 'correct horse battery'
@@ -34,7 +34,7 @@ function createUser(username: string, extra: { isActive?: boolean } = {}) {
 }
 
 test.group('user:create', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('asks for the password twice with hidden prompts on a terminal', async ({ assert }) => {
     const command = await userCreate(['alice', '--email=Alice@Example.com'], terminal())
@@ -180,7 +180,7 @@ test.group('user:create', (group) => {
 })
 
 test.group('user:activate and user:deactivate', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('deactivate then activate flips is_active', async ({ assert }) => {
     const user = await createUser('alice')
@@ -219,7 +219,7 @@ test.group('user:activate and user:deactivate', (group) => {
 })
 
 test.group('user:list', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('prints a table of users', async () => {
     await createUser('alice')

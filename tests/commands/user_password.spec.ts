@@ -7,7 +7,7 @@ import UserSession from '#models/user_session'
 import tokenService from '#services/token_service'
 import userService from '#services/user_service'
 import userSessionService from '#services/user_session_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { assertError, makeCommand } from '#tests/helpers/commands'
 
 const PASSWORD = 'correct horse battery'
@@ -32,7 +32,7 @@ async function passwordIs(username: string, password: string) {
 }
 
 test.group('user:password', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   let alice: User
   group.each.setup(async () => {
@@ -180,7 +180,7 @@ test.group('user:password', (group) => {
 })
 
 test.group('user:deactivate ends browser sessions', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('every session of the user is deleted', async ({ assert }) => {
     const alice = await userService.create({ username: 'alice', password: PASSWORD })

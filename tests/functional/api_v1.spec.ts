@@ -1,14 +1,14 @@
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
 import User from '#models/user'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { PASSWORD, makeToken, makeUser } from '#tests/helpers/factories'
 import { statusOf } from '#tests/helpers/http'
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` })
 
 test.group('API v1: login and logout', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('login get-or-creates the named token and records the login', async ({ client, assert }) => {
     const user = await makeUser({ username: 'alice' })
@@ -96,7 +96,7 @@ test.group('API v1: login and logout', (group) => {
 })
 
 test.group('API v1: tokens', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('list shows the user own tokens without any secret', async ({ client, assert }) => {
     const { user, value } = await makeToken()

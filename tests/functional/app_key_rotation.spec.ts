@@ -1,18 +1,16 @@
 import { test } from '@japa/runner'
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
-import logger from '@adonisjs/core/services/logger'
 import { AES256GCM } from '@adonisjs/core/encryption/drivers/aes_256_gcm'
-import env from '#start/env'
 import AccessToken from '#models/access_token'
 import tokenService, { ENCRYPTION_PURPOSE, KEY_ID_PURPOSE } from '#services/token_service'
 import appKeySweep from '#services/app_key_sweep_service'
+import { AppProcess } from '#tests/helpers/app_process'
 import { truncateEachTest } from '#tests/helpers/database'
 import { makeUser } from '#tests/helpers/factories'
 import { rawRequest } from '#tests/helpers/http'
 import type User from '#models/user'
+import { captureLogs } from '#tests/helpers/logs'
 
 /** The APP_KEY of an earlier deployment: what sealed the tokens before a rotation. */
 const previousKey = new AES256GCM({ id: 'gcm', key: randomBytes(32).toString('base64url') })
@@ -26,26 +24,6 @@ async function sealWithPreviousKey(token: AccessToken, value: string, withKeyId 
       encrypted_secret: previousKey.encrypt(value, { purpose: ENCRYPTION_PURPOSE }),
       secret_key_id: withKeyId ? previousKey.blindIndex('app-key', KEY_ID_PURPOSE) : null,
     })
-}
-
-/** Pino's output in an array, at level info, for one test (see secrets_in_logs.spec.ts). */
-function captureLogs() {
-  const pino = logger.pino as any
-  const streamSym = Object.getOwnPropertySymbols(pino).find(
-    (symbol) => symbol.description === 'pino.stream'
-  )!
-  const stream = pino[streamSym]
-  const level = logger.level
-  const lines: string[] = []
-  pino[streamSym] = { write: (line: string) => lines.push(line) }
-  logger.level = 'info'
-  return {
-    lines,
-    restore() {
-      pino[streamSym] = stream
-      logger.level = level
-    },
-  }
 }
 
 /** Status and body of GET /api/v1/me with a key. */
@@ -160,46 +138,22 @@ test.group('APP_KEY rotation: get-or-create keys sealed with another key', (grou
   }) => {
     const alice = await makeUser()
     const old = await tokenService.getOrCreate(alice)
-    const port = env.get('PORT', 3333) + 20000
-
-    const child = spawn(process.execPath, ['--import=@poppinss/ts-exec', 'bin/server.ts'], {
-      cwd: app.makePath(),
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: {
-        ...process.env,
-        NODE_ENV: 'test',
-        APP_KEY: randomBytes(32).toString('base64url'),
-        PORT: String(port),
-        LOG_LEVEL: 'warn',
-        DB_AUTO_MIGRATE: 'false',
-      },
+    // The test environment's database, with an APP_KEY of its own.
+    const server = await AppProcess.start({
+      env: { NODE_ENV: 'test', LOG_LEVEL: 'warn', DB_AUTO_MIGRATE: 'false' },
     })
-    let output = ''
-    child.stdout!.on('data', (chunk) => (output += chunk))
-    const exited = new Promise((resolve) => child.once('exit', resolve))
     try {
-      let status = 0
-      // Bounded wait for the process to serve (a wait, not an assertion on time).
-      for (let attempt = 0; attempt < 300 && status !== 200; attempt++) {
-        if (child.exitCode !== null) break
-        status = await fetch(`http://127.0.0.1:${port}/health/live`)
-          .then((response) => response.status)
-          .catch(() => 0)
-        if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100))
-      }
-      assert.equal(status, 200, 'the server with the new APP_KEY started')
-
-      const response = await fetch(`http://127.0.0.1:${port}/api/v1/me`, {
+      const response = await fetch(`${server.url}/api/v1/me`, {
         headers: { authorization: `Token ${old.value}` },
       })
       assert.equal(response.status, 401)
-      assert.include(output, 'APP_KEY changed: 1 get-or-create token(s) sealed with another key')
-      assert.notInclude(output, old.value)
+      assert.include(
+        server.output,
+        'APP_KEY changed: 1 get-or-create token(s) sealed with another key'
+      )
+      assert.notInclude(server.output, old.value)
     } finally {
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
-      await exited
-      clearTimeout(timer)
+      await server.stop()
     }
     assert.lengthOf(await liveDefaults(alice), 0)
   })

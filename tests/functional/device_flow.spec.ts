@@ -1,5 +1,4 @@
 import { test } from '@japa/runner'
-import logger from '@adonisjs/core/services/logger'
 import db from '@adonisjs/lucid/services/db'
 import { DateTime } from 'luxon'
 import gatehouse from '#config/gatehouse'
@@ -8,9 +7,11 @@ import DeviceAuthorization from '#models/device_authorization'
 import type User from '#models/user'
 import userService from '#services/user_service'
 import { DEVICE_CODE_GRANT } from '#services/device_authorization_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { baseUrl } from '#tests/helpers/http'
 import { insertTokens, makeUser } from '#tests/helpers/factories'
+import { captureLogs } from '#tests/helpers/logs'
+import { postForm } from '#tests/helpers/pages'
 
 type Client = any
 
@@ -55,17 +56,11 @@ async function expireAll() {
 }
 
 function decide(client: Client, user: User, code: string, decision: 'approve' | 'deny') {
-  return client
-    .post('/device/decision')
-    .form({ code, decision })
-    .withGuard('web')
-    .loginAs(user)
-    .withCsrfToken()
-    .redirects(0)
+  return postForm(client, user, '/device/decision', { code, decision }).redirects(0)
 }
 
 test.group('Device sign-in: POST /api/v1/device/authorize', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('answers RFC 8628 fields; codes are stored hashed only', async ({ client, assert }) => {
     const response = await client
@@ -146,7 +141,7 @@ test.group('Device sign-in: POST /api/v1/device/authorize', (group) => {
 })
 
 test.group('Device sign-in: the whole flow over HTTP', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('pending → slow_down → approve on /device → token works → code spent', async ({
     client,
@@ -366,28 +361,8 @@ test.group('Device sign-in: the whole flow over HTTP', (group) => {
   })
 })
 
-/** The app logger's lines during a test, at level "info" (as in secrets_in_logs.spec.ts). */
-function captureLogs() {
-  const pino = logger.pino as any
-  const streamSym = Object.getOwnPropertySymbols(pino).find(
-    (symbol) => symbol.description === 'pino.stream'
-  )!
-  const stream = pino[streamSym]
-  const level = logger.level
-  const lines: string[] = []
-  pino[streamSym] = { write: (line: string) => lines.push(line) }
-  logger.level = 'info'
-  return {
-    lines,
-    restore() {
-      pino[streamSym] = stream
-      logger.level = level
-    },
-  }
-}
-
 test.group('Device sign-in: secrets stay out of logs', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('request logs name the paths, never a device code, user code or key', async ({
     client,
@@ -414,7 +389,7 @@ test.group('Device sign-in: secrets stay out of logs', (group) => {
 })
 
 test.group('Device sign-in: the /device page', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('a guest is sent to sign in, then comes back to the code', async ({ client, assert }) => {
     await makeUser({ username: 'ada' })
@@ -437,12 +412,7 @@ test.group('Device sign-in: the /device page', (group) => {
     const user = await makeUser()
     const started = await authorize(client, { name: 'typed' })
     const typed = started.user_code.replace('-', ' ').toLowerCase()
-    const response = await client
-      .post('/device')
-      .form({ code: typed })
-      .withGuard('web')
-      .loginAs(user)
-      .withCsrfToken()
+    const response = await postForm(client, user, '/device', { code: typed })
     response.assertStatus(200)
     response.assertTextIncludes('data-testid="device-confirm"')
     response.assertTextIncludes(started.user_code)
@@ -460,8 +430,7 @@ test.group('Device sign-in: the /device page', (group) => {
     const user = await makeUser()
     const started = await authorize(client)
     const { requests } = gatehouse.device.userCodeThrottle
-    const attempt = (code: string) =>
-      client.post('/device').form({ code }).withGuard('web').loginAs(user).withCsrfToken()
+    const attempt = (code: string) => postForm(client, user, '/device', { code })
 
     for (let i = 0; i < requests; i++) {
       const wrong = await attempt('BBBB-BBBB')
@@ -472,7 +441,7 @@ test.group('Device sign-in: the /device page', (group) => {
     assert.notInclude(right.text(), 'data-testid="device-confirm"')
 
     const approve = await decide(client, user, started.user_code, 'approve')
-    assert.match(approve.flashMessage('error'), /^Too many wrong codes/)
+    assert.match(String(approve.flashMessage('error')), /^Too many wrong codes/)
     assert.equal(await storedColumn('status'), 'pending')
   })
 
@@ -492,12 +461,10 @@ test.group('Device sign-in: the /device page', (group) => {
   test('an unknown decision is refused', async ({ client, assert }) => {
     const user = await makeUser()
     const started = await authorize(client)
-    const response = await client
-      .post('/device/decision')
-      .form({ code: started.user_code, decision: 'maybe' })
-      .withGuard('web')
-      .loginAs(user)
-      .withCsrfToken()
+    const response = await postForm(client, user, '/device/decision', {
+      code: started.user_code,
+      decision: 'maybe',
+    })
       .header('referer', '/device')
       .redirects(0)
     assert.deepEqual(response.flashMessage('inputErrorsBag'), {

@@ -3,14 +3,13 @@ import type { ApiClient } from '@japa/api-client'
 import type { Assert } from '@japa/assert'
 import pg from 'pg'
 import db from '@adonisjs/lucid/services/db'
-import testUtils from '@adonisjs/core/services/test_utils'
 import User from '#models/user'
 import tokenService from '#services/token_service'
 import drfImportService from '#services/drf_import_service'
 import userService from '#services/user_service'
 import { loadBcrypt } from '#hashing/django_hasher'
 import { hashKey } from '#services/token_key'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import {
   loadPgFixture,
   manifest,
@@ -82,15 +81,8 @@ async function snapshot() {
   }
 }
 
-/** truncateEachTest empties tables after each test: start from empty tables too. */
-async function emptyTables() {
-  const cleanup = await testUtils.db().truncate()
-  await cleanup()
-}
-
 test.group('drf:import | SQLite source', (group) => {
-  group.setup(emptyTables)
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('every manifest password and token behaves as in Django', async ({ client, assert }) => {
     const users = await manifest('manifest.json')
@@ -359,10 +351,9 @@ test.group('drf:import | PostgreSQL source', (group) => {
   let source: Awaited<ReturnType<typeof loadPgFixture>>
   group.setup(async () => {
     source = await loadPgFixture()
-    await emptyTables()
     return () => source.drop()
   })
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('every manifest password and token behaves as in Django', async ({ client, assert }) => {
     const users = await manifest('manifest.pg.json')

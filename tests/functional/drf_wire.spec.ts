@@ -5,7 +5,7 @@ import app from '@adonisjs/core/services/app'
 import testUtils from '@adonisjs/core/services/test_utils'
 import gatehouse from '#config/gatehouse'
 import HttpExceptionHandler from '#exceptions/handler'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { PASSWORD, makeToken, makeUser } from '#tests/helpers/factories'
 import { rawRequest } from '#tests/helpers/http'
 
@@ -38,7 +38,7 @@ const OBTAIN_AUTH_TOKEN_OPTIONS = {
 }
 
 test.group("DRF's wire format: /api-token-auth/", (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('200 → application/json, Allow: POST, OPTIONS', async ({ client, assert }) => {
     await makeUser({ username: 'alice' })
@@ -167,7 +167,7 @@ test.group("DRF's wire format: /api-token-auth/", (group) => {
 })
 
 test.group("DRF's wire format: /api/v1", (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('200 and 201 → application/json and the route’s Allow', async ({ client, assert }) => {
     const { value } = await makeToken()

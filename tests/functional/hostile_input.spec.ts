@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import fc from 'fast-check'
 import type { Assert } from '@japa/assert'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { resetThrottle } from '#tests/helpers/throttle'
 import { buildRequest, rawRequest, type RawResponse } from '#tests/helpers/raw_http'
 
@@ -171,7 +171,7 @@ function send(path: string, { contentType, body }: Body) {
 }
 
 test.group('Hostile input', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('deeply nested JSON is a 4xx at every depth, a clear 400 when too deep', async ({
     assert,

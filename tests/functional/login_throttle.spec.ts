@@ -2,13 +2,13 @@ import { test } from '@japa/runner'
 import gatehouse from '#config/gatehouse'
 import userService from '#services/user_service'
 import loginThrottle, { ipGroup } from '#services/login_throttle'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 
 const PASSWORD = 'correct horse battery'
 const { user: perUser, ip: perIp } = gatehouse.throttle
 
 test.group('Login throttling (memory store)', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
   group.each.setup(async () => {
     await userService.create({ username: 'alice', password: PASSWORD })
   })

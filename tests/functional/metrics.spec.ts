@@ -10,6 +10,7 @@ import { expireToken, makeToken, makeUser, PASSWORD } from '#tests/helpers/facto
 import { rawRequest } from '#tests/helpers/http'
 import tokenService from '#services/token_service'
 import { makeAccount } from '#tests/functional/admin/admin_helpers'
+import { postForm } from '#tests/helpers/pages'
 
 const SECRET = 'a-scrape-secret-of-some-length'
 
@@ -262,20 +263,11 @@ test.group('GET /metrics: counters move', (group) => {
     const { token, user } = await makeToken()
     await tokenService.create(user, { name: 'second' })
     const moved = await delta(async () => {
-      const one = await client
-        .post(`/admin/tokens/${token.id}/revoke`)
-        .withGuard('web')
-        .loginAs(staff)
-        .withCsrfToken()
-        .redirects(0)
+      const one = await postForm(client, staff, `/admin/tokens/${token.id}/revoke`).redirects(0)
       one.assertStatus(302)
-      const all = await client
-        .post(`/admin/users/${user.id}/tokens/revoke-all`)
-        .withGuard('web')
-        .loginAs(staff)
-        .withCsrfToken()
-        .form({ confirm: 'on' })
-        .redirects(0)
+      const all = await postForm(client, staff, `/admin/users/${user.id}/tokens/revoke-all`, {
+        confirm: 'on',
+      }).redirects(0)
       all.assertStatus(302)
     })
     assert.equal(moved('gatehouse_token_revocations_total', { source: 'staff' }), 2)

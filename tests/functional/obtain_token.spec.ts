@@ -1,6 +1,6 @@
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { PASSWORD, expireToken, makeUser } from '#tests/helpers/factories'
 import { rawRequest } from '#tests/helpers/http'
 
@@ -15,7 +15,7 @@ async function liveDefaultTokens(userId: number) {
 }
 
 test.group('POST /api-token-auth/ (DRF obtain_auth_token)', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('JSON credentials → 200 {"token": key}', async ({ client, assert }) => {
     await makeUser({ username: 'alice' })

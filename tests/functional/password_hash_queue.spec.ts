@@ -2,9 +2,10 @@ import { test } from '@japa/runner'
 import hash from '@adonisjs/core/services/hash'
 import User from '#models/user'
 import authService from '#services/auth_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { makeToken, makeUser, PASSWORD } from '#tests/helpers/factories'
 import { makePageUser, PASSWORD as PAGE_PASSWORD } from './pages/pages_helpers.js'
+import { postForm } from '#tests/helpers/pages'
 
 /**
  * Takes every hash slot and every queue place of this (the test server's)
@@ -24,7 +25,7 @@ function fillHashQueue() {
 }
 
 test.group('Password-hash queue: bounded, 503 when full', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('POST {$self} answers 503 with Retry-After at once, in DRF shape')
     .with(['/api-token-auth/', '/api/v1/auth/login'])
@@ -74,17 +75,11 @@ test.group('Password-hash queue: bounded, 503 when full', (group) => {
     const release = fillHashQueue()
     let response
     try {
-      response = await client
-        .post('/account/password')
-        .form({
-          currentPassword: PAGE_PASSWORD,
-          newPassword: 'a brand new passphrase',
-          newPasswordConfirmation: 'a brand new passphrase',
-        })
-        .withGuard('web')
-        .loginAs(user)
-        .withCsrfToken()
-        .redirects(0)
+      response = await postForm(client, user, '/account/password', {
+        currentPassword: PAGE_PASSWORD,
+        newPassword: 'a brand new passphrase',
+        newPasswordConfirmation: 'a brand new passphrase',
+      }).redirects(0)
     } finally {
       await release()
     }

@@ -6,7 +6,7 @@ import hash from '@adonisjs/core/services/hash'
 import encryption from '@adonisjs/core/services/encryption'
 import { Encryption } from '@adonisjs/core/encryption'
 import { AES256GCM } from '@adonisjs/core/encryption/drivers/aes_256_gcm'
-import { truncateAll, truncateEachTest } from '#tests/helpers/database'
+import { truncateAll, isolateEachTest, truncateEachTest } from '#tests/helpers/database'
 import { PASSWORD, makeToken, makeUser } from '#tests/helpers/factories'
 import { generateKey } from '#services/token_key'
 import authService from '#services/auth_service'
@@ -26,7 +26,12 @@ async function recordQueries(fn: () => Promise<unknown>) {
 }
 
 test.group('Properties: a database copy is useless', (group) => {
-  truncateEachTest(group)
+  // Listed before the test's transaction: the schema query would wait for SQLite's one connection.
+  let tables: string[] = []
+  group.setup(async () => {
+    tables = await db.connection().getAllTables(['public'])
+  })
+  isolateEachTest(group)
 
   test('no row holds a usable key; every stored value is refused as a key', async ({
     client,
@@ -46,7 +51,6 @@ test.group('Properties: a database copy is useless', (group) => {
     keys.push(plain.value)
 
     // A full copy: every row, every column, of every table.
-    const tables = await db.connection().getAllTables(['public'])
     const cells: string[] = []
     for (const table of tables) {
       const rows = await db.from(table).select('*')
@@ -100,6 +104,7 @@ test.group('Properties: a database copy is useless', (group) => {
 })
 
 test.group('Properties: cost of a request', (group) => {
+  // Committed rows: on SQLite the token cache reads through a connection of its own.
   truncateEachTest(group)
 
   test('a random or mistyped key is refused without any query', async ({ client, assert }) => {
@@ -185,7 +190,7 @@ test.group('Properties: get-or-create under concurrency', (group) => {
 })
 
 test.group('Properties: password checks', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   /** Counts password hash operations (make + verify) during `fn`. */
   async function countHashing(fn: () => Promise<unknown>) {

@@ -1,40 +1,14 @@
 import { test } from '@japa/runner'
-import logger from '@adonisjs/core/services/logger'
 import userService from '#services/user_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { buildRequest, rawRequest } from '#tests/helpers/raw_http'
+import { captureLogs } from '#tests/helpers/logs'
 
 const PASSWORD = 'Pa55word-that-must-not-leak'
 const COOKIE = 'sessionid=cookie-value-that-must-not-leak'
 
-/**
- * Sends the app logger's output into an array for the duration of a test
- * (pino's destination stream, swapped on the root logger that every
- * request logger is a child of), at level "info" whatever LOG_LEVEL says.
- */
-function captureLogs() {
-  const pino = logger.pino as any
-  // pino keeps its destination under a private symbol (pino.symbols.streamSym);
-  // found by name so the test does not import pino, a transitive dependency.
-  const streamSym = Object.getOwnPropertySymbols(pino).find(
-    (symbol) => symbol.description === 'pino.stream'
-  )!
-  const stream = pino[streamSym]
-  const level = logger.level
-  const lines: string[] = []
-  pino[streamSym] = { write: (line: string) => lines.push(line) }
-  logger.level = 'info'
-  return {
-    lines,
-    restore() {
-      pino[streamSym] = stream
-      logger.level = level
-    },
-  }
-}
-
 test.group('Secrets in logs', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('request logs hold no password, token, Authorization value or cookie', async ({
     client,

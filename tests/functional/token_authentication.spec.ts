@@ -1,5 +1,5 @@
 import { test } from '@japa/runner'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { expireToken, makeToken, makeUser } from '#tests/helpers/factories'
 import { generateKey } from '#services/token_key'
 import userService from '#services/user_service'
@@ -7,7 +7,7 @@ import userService from '#services/user_service'
 const WWW_AUTHENTICATE = 'Token realm="api", Bearer realm="api"'
 
 test.group('Token authentication: DRF header cases', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('{title} → 401 "{detail}"')
     .with([

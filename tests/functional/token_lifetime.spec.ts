@@ -4,7 +4,7 @@ import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
 import tokenService from '#services/token_service'
 import userService from '#services/user_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 
 const PASSWORD = 'correct horse battery'
 
@@ -15,7 +15,7 @@ async function expire(id: number) {
 }
 
 test.group('Token expiry', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('new tokens get the configured default lifetime', async ({ client, assert }) => {
     const user = await userService.create({ username: 'alice', password: PASSWORD })
@@ -45,7 +45,7 @@ test.group('Token expiry', (group) => {
 })
 
 test.group('Token rotation', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('POST /api/v1/tokens/:id/rotate issues a successor; the old key works during the grace period', async ({
     client,

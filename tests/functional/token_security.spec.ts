@@ -4,7 +4,7 @@ import db from '@adonisjs/lucid/services/db'
 import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
 import tokenService from '#services/token_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { PASSWORD, insertTokens, makeToken, makeUser } from '#tests/helpers/factories'
 import { statusOf } from '#tests/helpers/http'
 import type User from '#models/user'
@@ -20,7 +20,7 @@ async function countTokens(user: User) {
 }
 
 test.group('Security: logout-all needs tokens:write', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('a token without tokens:write cannot revoke the other tokens (403, nothing revoked)', async ({
     client,
@@ -55,7 +55,7 @@ test.group('Security: logout-all needs tokens:write', (group) => {
 })
 
 test.group('Security: a token cannot mint a token that outlives it', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('created by a 1 h token, "never" is capped to the caller expiry, and the answer says so', async ({
     client,
@@ -164,7 +164,7 @@ test.group('Security: a token cannot mint a token that outlives it', (group) => 
 })
 
 test.group('Security: exactly one rotation of a token succeeds', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   for (const kind of ['named', 'get-or-create'] as const) {
     test(`parallel rotations of a ${kind} token: one 201, the rest 409`, async ({
@@ -228,7 +228,7 @@ test.group('Security: exactly one rotation of a token succeeds', (group) => {
 })
 
 test.group('Security: tokens.maxPerUser', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('creating beyond the limit → 409 with a clear detail, nothing created', async ({
     client,
@@ -308,7 +308,7 @@ test.group('Security: tokens.maxPerUser', (group) => {
 })
 
 test.group('Security: answers that carry a key are not cached', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('POST /api-token-auth/, login, create and rotate send Cache-Control: no-store', async ({
     client,

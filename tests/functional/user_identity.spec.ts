@@ -8,7 +8,7 @@ import User from '#models/user'
 import authService from '#services/auth_service'
 import drfImportService from '#services/drf_import_service'
 import userService, { UserInputError } from '#services/user_service'
-import { truncateAll, truncateEachTest } from '#tests/helpers/database'
+import { truncateAll, isolateEachTest } from '#tests/helpers/database'
 import { sqliteFixture } from '#tests/helpers/drf_fixtures'
 import { PASSWORD, makeUser } from '#tests/helpers/factories'
 
@@ -42,7 +42,7 @@ async function importedUser(username: string, storedHash: string) {
 }
 
 test.group('Usernames and emails never collide', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('a username equal to another user’s email is refused, whatever its case', async ({
     assert,
@@ -125,7 +125,7 @@ test.group('Usernames and emails never collide', (group) => {
 })
 
 test.group('Failed sign-ins always cost a Gatehouse hash', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('an inactive user with a cheap hash and the right password', async ({ assert }) => {
     const salt = 'saltsalt'
@@ -196,7 +196,7 @@ test.group('drf:import checks what it copies', (group) => {
     await db.manager.close('drf_identity', true)
     return () => rmSync(file(), { force: true })
   })
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('rows that break them are skipped with the reason', async ({ assert }) => {
     await userService.create({ username: 'henry@example.com', password: PASSWORD })

@@ -2,6 +2,8 @@ import { rmSync } from 'node:fs'
 import pg from 'pg'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
+import testUtils from '@adonisjs/core/services/test_utils'
+import tokenCache from '#services/token_cache'
 import { resetThrottle } from '#tests/helpers/throttle'
 
 /**
@@ -48,6 +50,38 @@ export async function truncateAll() {
     return
   }
   for (const table of tables) await connection.truncate(table, true)
+}
+
+/**
+ * Runs each test of a group in a global transaction, rolled back after it:
+ * the in-process HTTP server and ace commands share Lucid's connection, so
+ * they see the test's rows. For tests where another process or connection
+ * must see them (child processes, LISTEN), use truncateEachTest instead.
+ *
+ * The token cache learns of changes once they are committed (SQLite: through
+ * a connection of its own; PostgreSQL: NOTIFY), which never happens here: it
+ * is detached for the test and every request reads the database. The token
+ * cache specs, and groups that count a cached request's queries, test it on
+ * committed rows (truncateEachTest).
+ */
+export function isolateEachTest(group: {
+  setup: (fn: () => any) => void
+  each: { setup: (fn: () => any) => void }
+}) {
+  // A truncating group before this one leaves its last test's rows behind.
+  group.setup(() => truncateAll())
+  group.each.setup(async () => {
+    await resetThrottle()
+    const rollback = await testUtils.db().withGlobalTransaction()
+    const feed = tokenCache.feed
+    tokenCache.feed = undefined
+    return async () => {
+      await rollback()
+      tokenCache.feed = feed
+      // Entries of rolled-back rows must not outlive them.
+      tokenCache.clear()
+    }
+  })
 }
 
 /** Empties every table and the in-memory login throttle before each test of a group. */

@@ -6,7 +6,7 @@ import { errors as limiterErrors } from '@adonisjs/limiter'
 import gatehouse from '#config/gatehouse'
 import userService from '#services/user_service'
 import { LoginThrottle } from '#services/login_throttle'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 
 const PASSWORD = 'correct horse battery'
 const STORES = ['memory', 'redis', 'database'] as const
@@ -17,7 +17,7 @@ const STORES = ['memory', 'redis', 'database'] as const
  * test uses a fresh username, so nothing needs clearing in Redis.
  */
 test.group('Login throttle stores', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('{$self} store: failures block, a success clears them')
     .with([...STORES])

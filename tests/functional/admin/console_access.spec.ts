@@ -1,12 +1,13 @@
 import { test } from '@japa/runner'
 import User from '#models/user'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { makeAccount } from './admin_helpers.js'
+import { postForm } from '#tests/helpers/pages'
 
 const PAGES = ['/admin', '/admin/users', '/admin/users/new', '/admin/tokens']
 
 test.group('Console: who gets in', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('a guest gets the 404 of an unknown address, not a sign-in redirect', async ({
     client,
@@ -35,12 +36,7 @@ test.group('Console: who gets in', (group) => {
       assert.equal(response.text(), unknown.text(), path)
     }
 
-    const post = await client
-      .post(`/admin/users/${victim.id}/deactivate`)
-      .withGuard('web')
-      .loginAs(user)
-      .withCsrfToken()
-      .redirects(0)
+    const post = await postForm(client, user, `/admin/users/${victim.id}/deactivate`).redirects(0)
     post.assertStatus(404)
     await victim.refresh()
     assert.isTrue(victim.isActive)

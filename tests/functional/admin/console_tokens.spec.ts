@@ -5,9 +5,10 @@ import AccessToken from '#models/access_token'
 import AuditEvent from '#models/audit_event'
 import audit from '#services/audit_service'
 import tokenService from '#services/token_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { expireToken } from '#tests/helpers/factories'
 import { auditRows, makeAccount } from './admin_helpers.js'
+import { postForm } from '#tests/helpers/pages'
 
 function stamp(value: DateTime) {
   return value.toFormat(db.connection().dialect.dateTimeFormat)
@@ -19,7 +20,7 @@ function rows(html: string) {
 }
 
 test.group('Console: a user’s page', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('details, every token with its hint and never its key, and recent events', async ({
     client,
@@ -69,13 +70,9 @@ test.group('Console: a user’s page', (group) => {
     const two = await tokenService.create(user, { name: 'two' })
     const three = await tokenService.create(user, { name: 'three' })
 
-    const revoked = await client
-      .post(`/admin/tokens/${one.token.id}/revoke`)
-      .withGuard('web')
-      .loginAs(staff)
-      .withCsrfToken()
-      .form({ returnTo: `/admin/users/${user.id}` })
-      .redirects(0)
+    const revoked = await postForm(client, staff, `/admin/tokens/${one.token.id}/revoke`, {
+      returnTo: `/admin/users/${user.id}`,
+    }).redirects(0)
     revoked.assertHeader('location', `/admin/users/${user.id}`)
     revoked.assertFlashMessage(
       'success',
@@ -84,22 +81,17 @@ test.group('Console: a user’s page', (group) => {
     const refused = await client.get('/api/v1/me').header('authorization', `Token ${one.value}`)
     refused.assertStatus(401)
 
-    const unconfirmed = await client
-      .post(`/admin/users/${user.id}/tokens/revoke-all`)
-      .withGuard('web')
-      .loginAs(staff)
-      .withCsrfToken()
-      .redirects(0)
+    const unconfirmed = await postForm(
+      client,
+      staff,
+      `/admin/users/${user.id}/tokens/revoke-all`
+    ).redirects(0)
     unconfirmed.assertStatus(302)
     assert.lengthOf(await tokenService.list(user), 2)
 
-    const all = await client
-      .post(`/admin/users/${user.id}/tokens/revoke-all`)
-      .withGuard('web')
-      .loginAs(staff)
-      .withCsrfToken()
-      .form({ confirm: 'on' })
-      .redirects(0)
+    const all = await postForm(client, staff, `/admin/users/${user.id}/tokens/revoke-all`, {
+      confirm: 'on',
+    }).redirects(0)
     all.assertFlashMessage('success', `2 tokens of “${user.username}” revoked.`)
     assert.lengthOf(await tokenService.list(user), 0)
     for (const key of [two.value, three.value]) {
@@ -123,23 +115,18 @@ test.group('Console: a user’s page', (group) => {
     const staff = await makeAccount({ role: 'staff' })
     const root = await makeAccount({ role: 'superuser' })
     const key = await tokenService.create(root, { name: 'root key' })
-    const response = await client
-      .post(`/admin/tokens/${key.token.id}/revoke`)
-      .withGuard('web')
-      .loginAs(staff)
-      .withCsrfToken()
-      .redirects(0)
+    const response = await postForm(
+      client,
+      staff,
+      `/admin/tokens/${key.token.id}/revoke`
+    ).redirects(0)
     response.assertFlashMessage(
       'error',
       'Only a superuser can change a superuser’s account or tokens.'
     )
-    const all = await client
-      .post(`/admin/users/${root.id}/tokens/revoke-all`)
-      .withGuard('web')
-      .loginAs(staff)
-      .withCsrfToken()
-      .form({ confirm: 'on' })
-      .redirects(0)
+    const all = await postForm(client, staff, `/admin/users/${root.id}/tokens/revoke-all`, {
+      confirm: 'on',
+    }).redirects(0)
     all.assertFlashMessage('error', 'Only a superuser can change a superuser’s account or tokens.')
     assert.lengthOf(await tokenService.list(root), 1)
     assert.deepEqual(await auditRows(), [])
@@ -150,13 +137,9 @@ test.group('Console: a user’s page', (group) => {
     assert,
   }) => {
     const staff = await makeAccount({ role: 'staff' })
-    const response = await client
-      .post('/admin/tokens/424242/revoke')
-      .withGuard('web')
-      .loginAs(staff)
-      .withCsrfToken()
-      .form({ returnTo: 'https://evil.example/admin' })
-      .redirects(0)
+    const response = await postForm(client, staff, '/admin/tokens/424242/revoke', {
+      returnTo: 'https://evil.example/admin',
+    }).redirects(0)
     response.assertHeader('location', '/admin/tokens')
     response.assertFlashMessage('error', 'That token does not exist or was already revoked.')
     assert.deepEqual(await auditRows(), [])
@@ -164,7 +147,7 @@ test.group('Console: a user’s page', (group) => {
 })
 
 test.group('Console: live tokens across users', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('lists live tokens only, filtered by user, source, expiry and disuse', async ({
     client,
@@ -243,13 +226,9 @@ test.group('Console: live tokens across users', (group) => {
       .loginAs(staff)
     assert.include(page.text(), 'name="returnTo" value="/admin/tokens?user=ada"')
 
-    const response = await client
-      .post(`/admin/tokens/${key.token.id}/revoke`)
-      .withGuard('web')
-      .loginAs(staff)
-      .withCsrfToken()
-      .form({ returnTo: '/admin/tokens?user=ada' })
-      .redirects(0)
+    const response = await postForm(client, staff, `/admin/tokens/${key.token.id}/revoke`, {
+      returnTo: '/admin/tokens?user=ada',
+    }).redirects(0)
     response.assertHeader('location', '/admin/tokens?user=ada')
     assert.isNull(await AccessToken.find(key.token.id))
     assert.deepEqual(await auditRows(), [['token.revoked', 'staff', staff.id, user.id]])

@@ -3,8 +3,9 @@ import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import User from '#models/user'
 import tokenService from '#services/token_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { auditRows, makeAccount, PASSWORD } from './admin_helpers.js'
+import { postForm } from '#tests/helpers/pages'
 
 /** Usernames in the order the users table lists them. */
 function listed(html: string) {
@@ -19,7 +20,7 @@ async function signedInAt(user: User, daysAgo: number) {
 }
 
 test.group('Console: the users list', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('searches username and email, filters by status, sorts by last sign-in', async ({
     client,
@@ -110,25 +111,19 @@ test.group('Console: the users list', (group) => {
 })
 
 test.group('Console: adding a user', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('staff add a user through the user service; the event names the staff member', async ({
     client,
     assert,
   }) => {
     const staff = await makeAccount({ role: 'staff' })
-    const response = await client
-      .post('/admin/users')
-      .withGuard('web')
-      .loginAs(staff)
-      .withCsrfToken()
-      .form({
-        username: 'newbie',
-        email: 'Newbie@Example.com',
-        password: PASSWORD,
-        passwordConfirmation: PASSWORD,
-      })
-      .redirects(0)
+    const response = await postForm(client, staff, '/admin/users', {
+      username: 'newbie',
+      email: 'Newbie@Example.com',
+      password: PASSWORD,
+      passwordConfirmation: PASSWORD,
+    }).redirects(0)
     const user = await User.findByOrFail('username', 'newbie')
     response.assertStatus(302)
     response.assertHeader('location', `/admin/users/${user.id}`)
@@ -150,26 +145,14 @@ test.group('Console: adding a user', (group) => {
       passwordConfirmation: PASSWORD,
       isStaff: 'on',
     }
-    const refused = await client
-      .post('/admin/users')
-      .withGuard('web')
-      .loginAs(staff)
-      .withCsrfToken()
-      .form(form)
-      .redirects(0)
+    const refused = await postForm(client, staff, '/admin/users', form).redirects(0)
     refused.assertHeader('location', '/admin/users/new')
     refused.assertFlashMessage('error', 'Only a superuser can create staff members or superusers.')
     assert.isNull(await User.findBy('username', 'sidekick'))
     assert.deepEqual(await auditRows(), [])
 
     const root = await makeAccount({ role: 'superuser' })
-    await client
-      .post('/admin/users')
-      .withGuard('web')
-      .loginAs(root)
-      .withCsrfToken()
-      .form({ ...form, isSuperuser: 'on' })
-      .redirects(0)
+    await postForm(client, root, '/admin/users', { ...form, isSuperuser: 'on' }).redirects(0)
     const made = await User.findByOrFail('username', 'sidekick')
     assert.isTrue(made.isStaff)
     assert.isTrue(made.isSuperuser)
@@ -193,13 +176,7 @@ test.group('Console: adding a user', (group) => {
       },
     ]
     for (const { form, field } of cases) {
-      const response = await client
-        .post('/admin/users')
-        .withGuard('web')
-        .loginAs(staff)
-        .withCsrfToken()
-        .form(form)
-        .redirects(0)
+      const response = await postForm(client, staff, '/admin/users', form).redirects(0)
       response.assertStatus(302)
       response.assertFlashMessage('inputErrorsBag', response.flashMessages().inputErrorsBag)
       assert.property(response.flashMessages().inputErrorsBag, field)
@@ -208,23 +185,19 @@ test.group('Console: adding a user', (group) => {
       ['taken', 'A user named "taken" already exists.'],
       ['has space', 'Username must be 1-150 characters: letters, digits and @ . + - _ only.'],
     ]) {
-      const response = await client
-        .post('/admin/users')
-        .withGuard('web')
-        .loginAs(staff)
-        .withCsrfToken()
-        .form({ username, password: PASSWORD, passwordConfirmation: PASSWORD })
-        .redirects(0)
+      const response = await postForm(client, staff, '/admin/users', {
+        username,
+        password: PASSWORD,
+        passwordConfirmation: PASSWORD,
+      }).redirects(0)
       response.assertFlashMessage('error', message)
       assert.notProperty(response.flashMessages(), 'password')
     }
-    const short = await client
-      .post('/admin/users')
-      .withGuard('web')
-      .loginAs(staff)
-      .withCsrfToken()
-      .form({ username: 'shorty', password: 'short', passwordConfirmation: 'short' })
-      .redirects(0)
+    const short = await postForm(client, staff, '/admin/users', {
+      username: 'shorty',
+      password: 'short',
+      passwordConfirmation: 'short',
+    }).redirects(0)
     short.assertFlashMessage('error', 'Password must be at least 8 characters long.')
     assert.lengthOf(await User.all(), 2)
     assert.deepEqual(await auditRows(), [])
@@ -232,7 +205,7 @@ test.group('Console: adding a user', (group) => {
 })
 
 test.group('Console: activating, deactivating, staff status', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('deactivation refuses the user’s key and ends their session at the next request', async ({
     client,
@@ -245,12 +218,9 @@ test.group('Console: activating, deactivating, staff status', (group) => {
     const before = await me()
     before.assertStatus(200)
 
-    const response = await client
-      .post(`/admin/users/${user.id}/deactivate`)
-      .withGuard('web')
-      .loginAs(staff)
-      .withCsrfToken()
-      .redirects(0)
+    const response = await postForm(client, staff, `/admin/users/${user.id}/deactivate`).redirects(
+      0
+    )
     response.assertHeader('location', `/admin/users/${user.id}`)
     await user.refresh()
     assert.isFalse(user.isActive)
@@ -262,12 +232,7 @@ test.group('Console: activating, deactivating, staff status', (group) => {
     page.assertStatus(302)
     page.assertHeader('location', '/login')
 
-    await client
-      .post(`/admin/users/${user.id}/activate`)
-      .withGuard('web')
-      .loginAs(staff)
-      .withCsrfToken()
-      .redirects(0)
+    await postForm(client, staff, `/admin/users/${user.id}/activate`).redirects(0)
     await user.refresh()
     assert.isTrue(user.isActive)
     const after = await me()
@@ -286,28 +251,13 @@ test.group('Console: activating, deactivating, staff status', (group) => {
     const staff = await makeAccount({ role: 'staff' })
     const root = await makeAccount({ role: 'superuser' })
 
-    const self = await client
-      .post(`/admin/users/${staff.id}/deactivate`)
-      .withGuard('web')
-      .loginAs(staff)
-      .withCsrfToken()
-      .redirects(0)
+    const self = await postForm(client, staff, `/admin/users/${staff.id}/deactivate`).redirects(0)
     self.assertFlashMessage('error', 'You cannot deactivate your own account.')
 
-    const up = await client
-      .post(`/admin/users/${root.id}/deactivate`)
-      .withGuard('web')
-      .loginAs(staff)
-      .withCsrfToken()
-      .redirects(0)
+    const up = await postForm(client, staff, `/admin/users/${root.id}/deactivate`).redirects(0)
     up.assertFlashMessage('error', 'Only a superuser can change a superuser’s account or tokens.')
 
-    const rootSelf = await client
-      .post(`/admin/users/${root.id}/deactivate`)
-      .withGuard('web')
-      .loginAs(root)
-      .withCsrfToken()
-      .redirects(0)
+    const rootSelf = await postForm(client, root, `/admin/users/${root.id}/deactivate`).redirects(0)
     rootSelf.assertFlashMessage('error', 'You cannot deactivate your own account.')
 
     await staff.refresh()
@@ -324,13 +274,12 @@ test.group('Console: activating, deactivating, staff status', (group) => {
       [user, { isStaff: 'on' }],
       [staff, { isStaff: 'on', isSuperuser: 'on' }],
     ] as const) {
-      const response = await client
-        .post(`/admin/users/${target.id}/roles`)
-        .withGuard('web')
-        .loginAs(staff)
-        .withCsrfToken()
-        .form(form)
-        .redirects(0)
+      const response = await postForm(
+        client,
+        staff,
+        `/admin/users/${target.id}/roles`,
+        form
+      ).redirects(0)
       response.assertFlashMessage('error', 'Only a superuser can grant or remove staff status.')
     }
     await user.refresh()
@@ -349,13 +298,7 @@ test.group('Console: activating, deactivating, staff status', (group) => {
     const root = await makeAccount({ role: 'superuser' })
     const user = await makeAccount()
     const post = (target: User, form: Record<string, string>) =>
-      client
-        .post(`/admin/users/${target.id}/roles`)
-        .withGuard('web')
-        .loginAs(root)
-        .withCsrfToken()
-        .form(form)
-        .redirects(0)
+      postForm(client, root, `/admin/users/${target.id}/roles`, form).redirects(0)
 
     await post(user, { isStaff: 'on' })
     await user.refresh()
@@ -391,12 +334,7 @@ test.group('Console: activating, deactivating, staff status', (group) => {
       const response = await client.get(path).withGuard('web').loginAs(staff)
       response.assertStatus(404)
     }
-    const post = await client
-      .post('/admin/users/999999/deactivate')
-      .withGuard('web')
-      .loginAs(staff)
-      .withCsrfToken()
-      .redirects(0)
+    const post = await postForm(client, staff, '/admin/users/999999/deactivate').redirects(0)
     post.assertStatus(404)
   })
 })

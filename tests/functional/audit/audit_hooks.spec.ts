@@ -8,10 +8,11 @@ import signInAudit from '#services/sign_in_audit'
 import { LoginThrottle } from '#services/login_throttle'
 import tokenService from '#services/token_service'
 import deviceService from '#services/device_authorization_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { expireToken, makeToken, makeUser, PASSWORD } from '#tests/helpers/factories'
 import { makeCommand, runCommand } from '#tests/helpers/commands'
 import { sqliteFixture } from '#tests/helpers/drf_fixtures'
+import { postForm } from '#tests/helpers/pages'
 
 const AGENT = 'audit-test/1.0'
 
@@ -32,7 +33,7 @@ async function succeeds(name: string, argv: string[]) {
 }
 
 test.group('Audit hooks: sign-in', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
   group.each.setup(() => signInAudit.reset())
 
   test('a sign-in records success and the token obtained, with address and agent', async ({
@@ -153,7 +154,7 @@ test.group('Audit hooks: sign-in', (group) => {
 })
 
 test.group('Audit hooks: tokens over the API', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
   group.each.setup(() => audit.reset())
 
   test('create, rotate, revoke, logout and logout-all each record one event', async ({
@@ -237,7 +238,7 @@ test.group('Audit hooks: tokens over the API', (group) => {
 })
 
 test.group('Audit hooks: tokens on the pages', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('get my token, create, revoke one and revoke all are recorded', async ({
     client,
@@ -282,7 +283,7 @@ test.group('Audit hooks: tokens on the pages', (group) => {
 })
 
 test.group('Audit hooks: account', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
   group.each.setup(() => signInAudit.reset())
 
   test('changing my password on /account is recorded, never the password', async ({
@@ -291,18 +292,13 @@ test.group('Audit hooks: account', (group) => {
   }) => {
     const user = await makeUser()
     await tokenService.create(user, { name: 'ci' })
-    const response = await client
-      .post('/account/password')
-      .form({
-        currentPassword: PASSWORD,
-        newPassword: 'a brand new password',
-        newPasswordConfirmation: 'a brand new password',
-        revokeTokens: 'on',
-      })
+    const response = await postForm(client, user, '/account/password', {
+      currentPassword: PASSWORD,
+      newPassword: 'a brand new password',
+      newPasswordConfirmation: 'a brand new password',
+      revokeTokens: 'on',
+    })
       .header('user-agent', AGENT)
-      .withGuard('web')
-      .loginAs(user)
-      .withCsrfToken()
       .redirects(0)
     response.assertStatus(302)
     const recorded = await events()
@@ -321,7 +317,7 @@ test.group('Audit hooks: account', (group) => {
 })
 
 test.group('Audit hooks: device sign-in', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('the token a device sign-in issues is recorded, from the tool’s request', async ({
     client,
@@ -352,7 +348,7 @@ test.group('Audit hooks: device sign-in', (group) => {
 })
 
 test.group('Audit hooks: commands', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('token:create, token:revoke, user:deactivate, user:activate record the CLI', async ({
     assert,

@@ -3,11 +3,11 @@ import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import AuditEvent from '#models/audit_event'
 import audit, { AuditService } from '#services/audit_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { makeToken } from '#tests/helpers/factories'
 
 test.group('Audit service', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('records an event with its actor, subject, address and data', async ({ assert }) => {
     await audit.record({

@@ -1,6 +1,6 @@
 import { test } from '@japa/runner'
 import audit from '#services/audit_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { makeToken, makeUser } from '#tests/helpers/factories'
 import { whereLastUsed } from '#transformers/audit_event_transformer'
 
@@ -18,7 +18,7 @@ async function seedEvents(userId: number, count: number) {
 }
 
 test.group('GET /api/v1/events', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('pages through the caller’s own events, newest first', async ({ client, assert }) => {
     const { user, value } = await makeToken(undefined, ['tokens:read'])
@@ -93,7 +93,7 @@ test.group('GET /api/v1/events', (group) => {
 })
 
 test.group('Recent activity on /tokens', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('shows the user’s own latest events, not anyone else’s', async ({ client, assert }) => {
     const user = await makeUser()

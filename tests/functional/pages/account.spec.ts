@@ -7,8 +7,9 @@ import tokenService from '#services/token_service'
 import userService, { MUST_CHANGE_PASSWORD } from '#services/user_service'
 import userSessionService from '#services/user_session_service'
 import { SESSION_RECORD_KEY } from '#guards/recorded_session_guard'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { makePageUser, PASSWORD } from './pages_helpers.js'
+import { postForm } from '#tests/helpers/pages'
 
 const NEW_PASSWORD = 'a brand new passphrase'
 
@@ -18,16 +19,10 @@ async function passwordIs(user: User, password: string) {
 }
 
 test.group('Pages: /account, change my password', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   const change = (client: any, user: User, fields: Record<string, string>) =>
-    client
-      .post('/account/password')
-      .form(fields)
-      .withGuard('web')
-      .loginAs(user)
-      .withCsrfToken()
-      .redirects(0)
+    postForm(client, user, '/account/password', fields).redirects(0)
 
   test('a guest is sent to sign in', async ({ client }) => {
     const response = await client.get('/account').redirects(0)
@@ -206,7 +201,7 @@ test.group('Pages: /account, change my password', (group) => {
 })
 
 test.group('Temporary passwords (must be changed at the next sign-in)', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   async function temporaryUser() {
     const user = await makePageUser({ username: 'tempo' })
@@ -237,12 +232,7 @@ test.group('Temporary passwords (must be changed at the next sign-in)', (group) 
       const page = await client.get(url).withGuard('web').loginAs(user).redirects(0)
       page.assertHeader('location', '/account')
     }
-    const tokenForm = await client
-      .post('/tokens/mine')
-      .withGuard('web')
-      .loginAs(user)
-      .withCsrfToken()
-      .redirects(0)
+    const tokenForm = await postForm(client, user, '/tokens/mine').redirects(0)
     tokenForm.assertHeader('location', '/account')
 
     const account = await client.get('/account').withGuard('web').loginAs(user)
@@ -292,16 +282,11 @@ test.group('Temporary passwords (must be changed at the next sign-in)', (group) 
     assert,
   }) => {
     const user = await temporaryUser()
-    const response = await client
-      .post('/account/password')
-      .form({
-        currentPassword: PASSWORD,
-        newPassword: NEW_PASSWORD,
-        newPasswordConfirmation: NEW_PASSWORD,
-      })
-      .withGuard('web')
-      .loginAs(user)
-      .withCsrfToken()
+    const response = await postForm(client, user, '/account/password', {
+      currentPassword: PASSWORD,
+      newPassword: NEW_PASSWORD,
+      newPasswordConfirmation: NEW_PASSWORD,
+    })
       .withSession({ 'redirect.intendedUrl': '/tokens' })
       .redirects(0)
     response.assertHeader('location', '/tokens')

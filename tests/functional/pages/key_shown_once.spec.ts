@@ -4,7 +4,7 @@ import encryption from '@adonisjs/core/services/encryption'
 import { SessionCollection } from '@adonisjs/session'
 import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { rawRequest } from '#tests/helpers/http'
 import { insertTokens } from '#tests/helpers/factories'
 import { makePageUser, PASSWORD } from './pages_helpers.js'
@@ -86,7 +86,7 @@ function keysIn(text: string) {
 }
 
 test.group('Pages: a new key is shown once, in the answer that created it', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('"Create token" renders the key in its own answer (no-store, no redirect); replaying the cookies does not show it', async ({
     assert,

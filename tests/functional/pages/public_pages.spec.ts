@@ -3,11 +3,11 @@ import app from '@adonisjs/core/services/app'
 import testUtils from '@adonisjs/core/services/test_utils'
 import HttpExceptionHandler from '#exceptions/handler'
 import tokenService from '#services/token_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { makePageUser } from './pages_helpers.js'
 
 test.group('Pages: home, static files, error pages', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('/ says what Gatehouse is to a guest, with a sign-in link', async ({ client }) => {
     const response = await client.get('/')
@@ -67,7 +67,7 @@ test.group('Pages: home, static files, error pages', (group) => {
 })
 
 test.group('Pages: security headers and cookies', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('pages get CSP with a nonce, frame-ancestors, X-Frame-Options and nosniff', async ({
     client,

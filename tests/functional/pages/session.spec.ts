@@ -1,13 +1,14 @@
 import { test } from '@japa/runner'
 import User from '#models/user'
 import userService from '#services/user_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { makePageUser, PASSWORD } from './pages_helpers.js'
+import { postForm } from '#tests/helpers/pages'
 
 const SESSION_KEY = 'auth_web'
 
 test.group('Pages: sign in', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('GET /login shows the form with a CSRF field', async ({ client }) => {
     const response = await client.get('/login')
@@ -171,7 +172,7 @@ test.group('Pages: sign in', (group) => {
 })
 
 test.group('Pages: protected pages and sign out', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('a guest asking for {$self} is sent to /login, and the page is remembered')
     .with(['/dashboard', '/tokens'])
@@ -231,12 +232,7 @@ test.group('Pages: protected pages and sign out', (group) => {
 
   test('POST /logout signs out and goes home', async ({ client }) => {
     const user = await makePageUser()
-    const response = await client
-      .post('/logout')
-      .withGuard('web')
-      .loginAs(user)
-      .withCsrfToken()
-      .redirects(0)
+    const response = await postForm(client, user, '/logout').redirects(0)
     response.assertStatus(302)
     response.assertHeader('location', '/')
     response.assertSessionMissing(SESSION_KEY)

@@ -1,8 +1,9 @@
 import { test } from '@japa/runner'
 import AccessToken from '#models/access_token'
 import tokenService from '#services/token_service'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { makePageUser, PASSWORD } from './pages_helpers.js'
+import { postForm } from '#tests/helpers/pages'
 
 /** The key shown by "Get my API token" or "Create token", read from the page that answered. */
 function issuedKeyOf(response: { text(): string }) {
@@ -10,7 +11,7 @@ function issuedKeyOf(response: { text(): string }) {
 }
 
 test.group('Pages: /tokens list', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('lists the user’s tokens: name, abilities, dates, status; never a key', async ({
     client,
@@ -64,7 +65,7 @@ test.group('Pages: /tokens list', (group) => {
 })
 
 test.group('Pages: Get my API token', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('gives the same key as POST /api-token-auth/, every time, in the answer itself', async ({
     client,
@@ -72,12 +73,7 @@ test.group('Pages: Get my API token', (group) => {
   }) => {
     const user = await makePageUser({ username: 'ada' })
 
-    const first = await client
-      .post('/tokens/mine')
-      .withGuard('web')
-      .loginAs(user)
-      .withCsrfToken()
-      .redirects(0)
+    const first = await postForm(client, user, '/tokens/mine').redirects(0)
     first.assertStatus(200)
     first.assertHeader('cache-control', 'no-store')
     first.assertFlashMissing('issuedToken')
@@ -85,12 +81,7 @@ test.group('Pages: Get my API token', (group) => {
     assert.match(key, /^gth_/)
     first.assertTextIncludes('Your API token')
 
-    const again = await client
-      .post('/tokens/mine')
-      .withGuard('web')
-      .loginAs(user)
-      .withCsrfToken()
-      .redirects(0)
+    const again = await postForm(client, user, '/tokens/mine').redirects(0)
     assert.equal(issuedKeyOf(again), key)
 
     const api = await client.post('/api-token-auth/').json({ username: 'ada', password: PASSWORD })
@@ -102,11 +93,7 @@ test.group('Pages: Get my API token', (group) => {
   test('the key is shown with a copy button and its nonce script', async ({ client, assert }) => {
     const user = await makePageUser()
     const { value } = await tokenService.getOrCreate(user)
-    const response = await client
-      .post('/tokens/mine')
-      .withGuard('web')
-      .loginAs(user)
-      .withCsrfToken()
+    const response = await postForm(client, user, '/tokens/mine')
 
     const html = response.text()
     assert.include(html, `value="${value}"`)
@@ -128,24 +115,18 @@ test.group('Pages: Get my API token', (group) => {
 })
 
 test.group('Pages: create a token', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('creates a token with name, abilities and expiry; the key is in that answer only', async ({
     client,
     assert,
   }) => {
     const user = await makePageUser()
-    const response = await client
-      .post('/tokens')
-      .withGuard('web')
-      .loginAs(user)
-      .withCsrfToken()
-      .form({
-        name: 'CI deploy',
-        abilities: 'tokens:read, tokens:write tokens:read',
-        expiresIn: '7d',
-      })
-      .redirects(0)
+    const response = await postForm(client, user, '/tokens', {
+      name: 'CI deploy',
+      abilities: 'tokens:read, tokens:write tokens:read',
+      expiresIn: '7d',
+    }).redirects(0)
 
     response.assertStatus(200)
     response.assertHeader('cache-control', 'no-store')
@@ -167,13 +148,11 @@ test.group('Pages: create a token', (group) => {
 
   test('"Never" creates a token without expiry', async ({ client, assert }) => {
     const user = await makePageUser()
-    const response = await client
-      .post('/tokens')
-      .withGuard('web')
-      .loginAs(user)
-      .withCsrfToken()
-      .form({ name: 'forever', abilities: '*', expiresIn: 'never' })
-      .redirects(0)
+    const response = await postForm(client, user, '/tokens', {
+      name: 'forever',
+      abilities: '*',
+      expiresIn: 'never',
+    }).redirects(0)
     response.assertStatus(200)
     const token = await AccessToken.findByOrFail('name', 'forever')
     assert.isNull(token.expiresAt)
@@ -201,13 +180,8 @@ test.group('Pages: create a token', (group) => {
     ])
     .run(async ({ client, assert }, { field, form }) => {
       const user = await makePageUser()
-      const response = await client
-        .post('/tokens')
-        .withGuard('web')
-        .loginAs(user)
-        .withCsrfToken()
+      const response = await postForm(client, user, '/tokens', form)
         .header('referer', '/tokens')
-        .form(form)
         .redirects(0)
 
       response.assertStatus(302)
@@ -269,19 +243,14 @@ test.group('Pages: create a token', (group) => {
 })
 
 test.group('Pages: revoke tokens', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('revokes one token; its key is refused by the API at once', async ({ client, assert }) => {
     const user = await makePageUser()
     const { token, value } = await tokenService.create(user, { name: 'laptop' })
     const keep = await tokenService.create(user, { name: 'keep' })
 
-    const response = await client
-      .post(`/tokens/${token.id}/revoke`)
-      .withGuard('web')
-      .loginAs(user)
-      .withCsrfToken()
-      .redirects(0)
+    const response = await postForm(client, user, `/tokens/${token.id}/revoke`).redirects(0)
     response.assertStatus(302)
     response.assertHeader('location', '/tokens')
     response.assertFlashMessage(
@@ -303,12 +272,7 @@ test.group('Pages: revoke tokens', (group) => {
     const other = await makePageUser()
     const { token } = await tokenService.create(other, { name: 'theirs' })
 
-    const response = await client
-      .post(`/tokens/${token.id}/revoke`)
-      .withGuard('web')
-      .loginAs(user)
-      .withCsrfToken()
-      .redirects(0)
+    const response = await postForm(client, user, `/tokens/${token.id}/revoke`).redirects(0)
     response.assertHeader('location', '/tokens')
     response.assertFlashMessage('error', 'That token does not exist or was already revoked.')
     assert.lengthOf(await tokenService.list(other), 1)
@@ -316,12 +280,10 @@ test.group('Pages: revoke tokens', (group) => {
 
   test('a non-numeric token id is a 404 page', async ({ client }) => {
     const user = await makePageUser()
-    const response = await client
-      .post('/tokens/abc/revoke')
-      .withGuard('web')
-      .loginAs(user)
-      .withCsrfToken()
-      .header('accept', 'text/html')
+    const response = await postForm(client, user, '/tokens/abc/revoke').header(
+      'accept',
+      'text/html'
+    )
     response.assertStatus(404)
     response.assertTextIncludes('Page not found')
   })
@@ -342,11 +304,7 @@ test.group('Pages: revoke tokens', (group) => {
   test('revoke all needs the confirmation box', async ({ client, assert }) => {
     const user = await makePageUser()
     await tokenService.create(user, { name: 'a' })
-    const response = await client
-      .post('/tokens/revoke-all')
-      .withGuard('web')
-      .loginAs(user)
-      .withCsrfToken()
+    const response = await postForm(client, user, '/tokens/revoke-all')
       .header('referer', '/tokens')
       .redirects(0)
     response.assertHeader('location', '/tokens')
@@ -366,13 +324,9 @@ test.group('Pages: revoke tokens', (group) => {
     await tokenService.getOrCreate(user)
     await tokenService.create(other, { name: 'theirs' })
 
-    const response = await client
-      .post('/tokens/revoke-all')
-      .withGuard('web')
-      .loginAs(user)
-      .withCsrfToken()
-      .form({ confirm: 'on' })
-      .redirects(0)
+    const response = await postForm(client, user, '/tokens/revoke-all', {
+      confirm: 'on',
+    }).redirects(0)
     response.assertHeader('location', '/tokens')
     response.assertFlashMessage('success', '2 tokens revoked.')
     assert.lengthOf(await tokenService.list(user), 0)

@@ -8,9 +8,10 @@ import UserSession from '#models/user_session'
 import userService from '#services/user_service'
 import userSessionService from '#services/user_session_service'
 import { SESSION_RECORD_KEY } from '#guards/recorded_session_guard'
-import { truncateEachTest } from '#tests/helpers/database'
+import { isolateEachTest } from '#tests/helpers/database'
 import { rawRequest } from '#tests/helpers/http'
 import { makePageUser, PASSWORD } from './pages_helpers.js'
+import { postForm } from '#tests/helpers/pages'
 
 /**
  * Runs the pages with the cookie session store (the production default),
@@ -74,7 +75,7 @@ class Browser {
 }
 
 test.group('Browser sessions: sign-out ends every copy of a cookie', (group) => {
-  truncateEachTest(group)
+  isolateEachTest(group)
 
   test('cookie store: cookies copied before POST /logout no longer sign in', async ({ assert }) => {
     await makePageUser({ username: 'ada' })
@@ -169,13 +170,9 @@ test.group('Browser sessions: sign-out ends every copy of a cookie', (group) => 
   test('"sign out of other browsers" keeps this one', async ({ client, assert }) => {
     const user = await makePageUser()
     const other = await userSessionService.start(user)
-    const response = await client
-      .post('/account/sessions/end')
-      .form({ scope: 'others' })
-      .withGuard('web')
-      .loginAs(user)
-      .withCsrfToken()
-      .redirects(0)
+    const response = await postForm(client, user, '/account/sessions/end', {
+      scope: 'others',
+    }).redirects(0)
     response.assertHeader('location', '/account')
     response.assertFlashMessage('success', '1 other session signed out.')
     assert.lengthOf(await UserSession.query().where('user_id', user.id), 1)
@@ -192,12 +189,7 @@ test.group('Browser sessions: sign-out ends every copy of a cookie', (group) => 
   test('an unknown scope is refused and ends nothing', async ({ client, assert }) => {
     const user = await makePageUser()
     await userSessionService.start(user)
-    const response = await client
-      .post('/account/sessions/end')
-      .form({ scope: 'everything' })
-      .withGuard('web')
-      .loginAs(user)
-      .withCsrfToken()
+    const response = await postForm(client, user, '/account/sessions/end', { scope: 'everything' })
       .header('referer', '/account')
       .redirects(0)
     response.assertHeader('location', '/account')
