@@ -303,6 +303,25 @@ test.group('token:list', (group) => {
     assert.notInclude(json, stored.encryptedSecret!)
   })
 
+  test('where a key was last used: the address and user agent of its last request', async ({
+    assert,
+    client,
+  }) => {
+    const { aliceKey } = await seed()
+    const used = await client
+      .get('/api/v1/protected')
+      .header('Authorization', `Token ${aliceKey.value}`)
+      .header('User-Agent', 'gatehouse-test/1.0 (where last used)')
+    used.assertStatus(200)
+
+    const command = await runCommand('token:list', ['alice', '--json'])
+    command.assertSucceeded()
+    const [listed] = JSON.parse(output(command)[0])
+    assert.equal(listed.id, aliceKey.token.id)
+    assert.match(listed.lastUsedIp, /^(127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)$/)
+    assert.include(listed.lastUsedAgent, 'gatehouse-test/1.0')
+  })
+
   test("[username] lists one user's tokens", async ({ assert }) => {
     const { bobKey } = await seed()
     const command = await runCommand('token:list', ['bob', '--json'])
