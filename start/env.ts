@@ -25,7 +25,8 @@ if (process.env.NODE_ENV !== 'production') {
   ensureDotEnv(APP_ROOT)
 }
 
-export default await Env.create(APP_ROOT, {
+/** Every variable the app reads, with its rule (exported for the validation tests). */
+export const envSchema = {
   NODE_ENV: Env.schema.enum(['development', 'production', 'test'] as const),
   PORT: Env.schema.number.optional(),
   HOST: Env.schema.string.optional({ format: 'host' }),
@@ -151,7 +152,9 @@ export default await Env.create(APP_ROOT, {
   */
   METRICS_ALLOW: (key: string, value?: string) => addressList(key, value),
   METRICS_TOKEN: (key: string, value?: string) => bearerSecret(key, value),
-})
+}
+
+export default await Env.create(APP_ROOT, envSchema)
 
 /**
  * How long a stopping process may drain, in milliseconds: "10s", "1m",
