@@ -145,6 +145,9 @@ router
               .as('users.deactivate')
             router.post('/users/:id/roles', [AdminUsersController, 'roles']).as('users.roles')
             router
+              .post('/users/:id/temporary-password', [AdminUsersController, 'temporaryPassword'])
+              .as('users.temporary_password')
+            router
               .post('/users/:id/tokens/revoke-all', [AdminUsersController, 'revokeAll'])
               .as('users.revoke_all')
             router.get('/tokens', [AdminTokensController, 'index']).as('tokens.index')

@@ -140,6 +140,20 @@ export class StaffService {
     return true
   }
 
+  /** A password the user must change at their next sign-in (ends their sessions). Not for oneself. */
+  async setTemporaryPassword(
+    staff: User,
+    target: User,
+    password: string,
+    options: { revokeTokens?: boolean } = {}
+  ) {
+    if (staff.id === target.id) {
+      throw new StaffActionError('Change your own password on your account page.')
+    }
+    this.assertCanManage(staff, target)
+    return userService.setTemporaryPassword(target, password, options)
+  }
+
   /** Grants or removes staff and superuser (a superuser is always staff); false when unchanged. */
   async setRoles(staff: User, target: User, roles: { isStaff: boolean; isSuperuser: boolean }) {
     if (!staff.isSuperuser) {

@@ -73,6 +73,23 @@ createUserFormValidator.messagesProvider = new SimpleMessagesProvider({
   'password.confirmed': 'The two passwords do not match.',
 })
 
+/** A temporary password set by staff (twice), optionally revoking the user's tokens. */
+export const temporaryPasswordValidator = vine.compile(
+  vine.object({
+    password: vine.string().minLength(1).maxLength(256).confirmed({
+      confirmationField: 'passwordConfirmation',
+    }),
+    revokeTokens: vine.boolean().optional(),
+  })
+)
+
+temporaryPasswordValidator.messagesProvider = new SimpleMessagesProvider({
+  'password.required': 'Enter a temporary password.',
+  'password.minLength': 'Enter a temporary password.',
+  'password.maxLength': 'A password has at most {{ max }} characters.',
+  'password.confirmed': 'The two passwords do not match.',
+})
+
 /** The superuser's staff / superuser checkboxes (an unticked box is absent). */
 export const rolesValidator = vine.compile(
   vine.object({

@@ -7,6 +7,7 @@ import { UserInputError } from '#services/user_service'
 import {
   createUserFormValidator,
   rolesValidator,
+  temporaryPasswordValidator,
   returnToValidator,
   validateUserFilters,
   withoutPage,
@@ -108,6 +109,36 @@ export default class UsersController {
       )
     } catch (error) {
       if (!(error instanceof StaffActionError)) throw error
+      session.flash('error', error.message)
+    }
+    return response.redirect().toPath(`/admin/users/${user.id}`)
+  }
+
+  /** Sets a temporary password: the user may sign in only to change it, and gets no API token. */
+  async temporaryPassword({ auth, params, request, response, session }: HttpContext) {
+    const staff = auth.use('web').getUserOrFail()
+    const user = await this.findOr404(params.id)
+    const input = await request.validateUsing(temporaryPasswordValidator)
+    try {
+      const { sessionsEnded, tokensRevoked } = await staffService.setTemporaryPassword(
+        staff,
+        user,
+        input.password,
+        { revokeTokens: input.revokeTokens ?? false }
+      )
+      if (tokensRevoked) revocations.staff.inc(tokensRevoked)
+      await audit.record({
+        event: 'user.password_changed',
+        ...byStaff(staff, request),
+        userId: user.id,
+        data: { temporary: true, sessionsEnded, tokensRevoked },
+      })
+      session.flash(
+        'success',
+        `Temporary password set for “${user.username}”: they must change it at their next sign-in.`
+      )
+    } catch (error) {
+      if (!(error instanceof UserInputError || error instanceof StaffActionError)) throw error
       session.flash('error', error.message)
     }
     return response.redirect().toPath(`/admin/users/${user.id}`)

@@ -2,6 +2,8 @@ import { test } from '@japa/runner'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import User from '#models/user'
+import UserSession from '#models/user_session'
+import userSessionService from '#services/user_session_service'
 import tokenService from '#services/token_service'
 import { isolateEachTest } from '#tests/helpers/database'
 import { auditRows, makeAccount, PASSWORD } from './admin_helpers.js'
@@ -336,5 +338,86 @@ test.group('Console: activating, deactivating, staff status', (group) => {
     }
     const post = await postForm(client, staff, '/admin/users/999999/deactivate').redirects(0)
     post.assertStatus(404)
+  })
+})
+
+test.group('Console: a temporary password', (group) => {
+  isolateEachTest(group)
+
+  const form = (password: string, extra: Record<string, string> = {}) => ({
+    password,
+    passwordConfirmation: password,
+    ...extra,
+  })
+
+  test('staff set one: the user must change it, gets no API token, loses sessions and (if asked) tokens', async ({
+    client,
+    assert,
+  }) => {
+    const staff = await makeAccount({ role: 'staff' })
+    const user = await makeAccount()
+    const { value } = await tokenService.create(user, { name: 'laptop' })
+    await userSessionService.start(user)
+
+    const page = await client.get(`/admin/users/${user.id}`).withGuard('web').loginAs(staff)
+    page.assertStatus(200)
+    assert.include(page.text(), 'data-testid="temporary-password-form"')
+
+    const response = await postForm(
+      client,
+      staff,
+      `/admin/users/${user.id}/temporary-password`,
+      form('temporary pass 9', { revokeTokens: 'on' })
+    ).redirects(0)
+    response.assertHeader('location', `/admin/users/${user.id}`)
+    response.assertFlashMessage(
+      'success',
+      `Temporary password set for “${user.username}”: they must change it at their next sign-in.`
+    )
+
+    const fresh = await User.findOrFail(user.id)
+    assert.isTrue(fresh.passwordMustChange)
+    assert.lengthOf(await UserSession.query().where('user_id', user.id), 0)
+    const revoked = await client.get('/api/v1/me').header('authorization', `Token ${value}`)
+    revoked.assertStatus(401)
+    const obtain = await client
+      .post('/api-token-auth/')
+      .json({ username: user.username, password: 'temporary pass 9' })
+    obtain.assertStatus(400)
+    assert.deepEqual(Object.keys(obtain.body()), ['non_field_errors'])
+    assert.notInclude(obtain.text(), 'temporary pass 9')
+
+    const rows = await auditRows()
+    assert.deepInclude(rows, ['user.password_changed', 'staff', staff.id, user.id])
+  })
+
+  test('refused: mismatch, too short, oneself, a superuser by plain staff; nothing changes', async ({
+    client,
+    assert,
+  }) => {
+    const staff = await makeAccount({ role: 'staff' })
+    const root = await makeAccount({ role: 'superuser' })
+    const user = await makeAccount()
+    const post = (actor: User, target: User, fields: Record<string, string>) =>
+      postForm(client, actor, `/admin/users/${target.id}/temporary-password`, fields).redirects(0)
+
+    const mismatch = await post(staff, user, {
+      password: 'temporary pass 9',
+      passwordConfirmation: 'temporary pass 8',
+    })
+    mismatch.assertStatus(302)
+    const short = await post(staff, user, form('short'))
+    short.assertFlashMessage('error', 'Password must be at least 8 characters long.')
+    const self = await post(staff, staff, form('temporary pass 9'))
+    self.assertFlashMessage('error', 'Change your own password on your account page.')
+    const up = await post(staff, root, form('temporary pass 9'))
+    up.assertFlashMessage('error', 'Only a superuser can change a superuser’s account or tokens.')
+
+    for (const account of [user, staff, root]) {
+      const fresh = await User.findOrFail(account.id)
+      assert.isFalse(fresh.passwordMustChange)
+      assert.isTrue(await fresh.verifyPassword(PASSWORD))
+    }
+    assert.deepEqual(await auditRows(), [])
   })
 })
