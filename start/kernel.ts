@@ -15,16 +15,14 @@ server.errorHandler(() => import('#exceptions/handler'))
 
 server.use([
   () => import('#middleware/container_bindings_middleware'),
-  () => import('#middleware/request_logger_middleware'),
+  () => import('#middleware/request_observer_middleware'),
   () => import('@adonisjs/cors/cors_middleware'),
   () => import('#middleware/static_assets_middleware'),
-  () => import('#middleware/metrics_middleware'),
 ])
 
 router.use([
   () => import('@adonisjs/core/bodyparser_middleware'),
   () => import('#middleware/security_headers_middleware'),
-  () => import('#middleware/initialize_auth_middleware'),
 ])
 
 /*

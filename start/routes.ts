@@ -89,7 +89,7 @@ router
   })
   .prefix('/api/v1')
   .as('api.v1')
-  .use([middleware.api(), middleware.auth({ guards: ['api'] })])
+  .use([middleware.api({ auth: 'api' })])
 
 /*
 | Pages, for people (server-rendered, `web` session guard). Only these routes

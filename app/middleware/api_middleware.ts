@@ -1,6 +1,8 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import type { NextFn } from '@adonisjs/core/types/http'
 import router from '@adonisjs/core/services/router'
+import type { Authenticators } from '@adonisjs/auth/types'
+import { authenticateOrFail } from '#middleware/auth_middleware'
 import { UnsupportedMediaTypeException } from '#exceptions/api_exceptions'
 
 const PARSED_TYPES = ['json', 'urlencoded', 'multipart']
@@ -86,10 +88,12 @@ export function optionsMetadata(route: { pattern: string; name?: string }) {
  * For JSON API routes: the answer is JSON whatever Accept says, with DRF's
  * headers (Content-Type without charset, Allow), and a body in a format the
  * body parser does not read is refused with 415 instead of being silently
- * ignored.
+ * ignored. With `auth`, the route also needs a user authenticated by that
+ * guard (what the `auth` middleware does, without a second layer).
  */
 export default class ApiMiddleware {
-  handle({ request, response, route }: HttpContext, next: NextFn) {
+  async handle(ctx: HttpContext, next: NextFn, options: { auth?: keyof Authenticators } = {}) {
+    const { request, response, route } = ctx
     request.request.headers.accept = 'application/json'
     response.header('content-type', API_CONTENT_TYPE)
     const allow = route && allowForPattern(route.pattern)
@@ -101,6 +105,7 @@ export default class ApiMiddleware {
         throw new UnsupportedMediaTypeException(contentType ?? '')
       }
     }
+    if (options.auth) await authenticateOrFail(ctx, [options.auth])
     return next()
   }
 }
