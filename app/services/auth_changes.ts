@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import type { Logger } from '@adonisjs/core/logger'
@@ -13,6 +14,9 @@ export const SQLITE_TRIGGERS = [
   'users_changed',
   'users_deleted',
 ]
+
+/** The two copies of SQLite's WalIndexHdr at the start of the -shm file (readers' marks come after). */
+const WAL_INDEX_HEADER_BYTES = 96
 
 /** PostgreSQL application_name of LISTEN connections (then `:<pid>`). */
 export const APPLICATION_NAME = 'gatehouse-token-cache'
@@ -43,6 +47,16 @@ export interface ChangeSink {
  * process's own Lucid connection included, has committed. Only then is the
  * change log read; a last-used write moves data_version but logs nothing,
  * so it evicts nothing.
+ *
+ * The pragma opens and closes a read transaction (a lock taken and released
+ * on the WAL index), which is most of what a cache hit costs. So it runs
+ * only when the WAL index header has moved: SQLite rewrites that header
+ * (two 48-byte copies at the start of the `-shm` file, written by writers
+ * only; its change counter moves on every commit) before a commit becomes
+ * visible to any reader, and `pread` reads the same pages SQLite maps.
+ * Unchanged bytes therefore mean no commit since the last pragma. The
+ * header is read before the pragma, so a commit in between is seen next
+ * time. Without a `-shm` file (not WAL), the pragma runs every time.
  */
 export class SqliteChangeLog implements ChangeFeed {
   #db?: SqliteConnection
@@ -56,6 +70,11 @@ export class SqliteChangeLog implements ChangeFeed {
   #warned = false
   #cursor = 0
   #retryAt = 0
+  #walIndex?: number
+  /** `PRAGMA data_version` reads: only when the WAL index header moved (tests count them). */
+  versionChecks = 0
+  #header = Buffer.alloc(WAL_INDEX_HEADER_BYTES)
+  #seenHeader = Buffer.alloc(WAL_INDEX_HEADER_BYTES, 0xff)
 
   constructor(
     private filename: string,
@@ -76,6 +95,11 @@ export class SqliteChangeLog implements ChangeFeed {
   sync() {
     if (!this.#db) return
     try {
+      const header = this.#readWalIndexHeader()
+      if (header && header.equals(this.#seenHeader)) return
+      if (header) header.copy(this.#seenHeader)
+      else this.#seenHeader.fill(0xff)
+      this.versionChecks++
       const version = this.#dataVersion!.get() as number
       if (version === this.#version) return
       this.#version = version
@@ -121,6 +145,7 @@ export class SqliteChangeLog implements ChangeFeed {
       this.#version = this.#dataVersion.get() as number
       this.#cursor = ((this.#bounds.get() as { last: number | null }).last ?? 0) as number
       this.#db = db
+      this.#walIndex = this.#openWalIndex()
       this.sink.evict('*')
       return true
     } catch (error) {
@@ -135,16 +160,35 @@ export class SqliteChangeLog implements ChangeFeed {
     }
   }
 
+  /** The `-shm` file, opened after this connection's first read (which keeps it in place while open). */
+  #openWalIndex(): number | undefined {
+    try {
+      return openSync(`${this.filename}-shm`, 'r')
+    } catch {
+      return undefined
+    }
+  }
+
   /** True when every trigger exists; remembers the schema version it checked. */
   #complete() {
     this.#schema = this.#schemaVersion!.get() as number
     return this.#triggers!.get(...SQLITE_TRIGGERS) === SQLITE_TRIGGERS.length
   }
 
+  /** The WAL index header as it is now, or undefined without one (not WAL) or on a short read. */
+  #readWalIndexHeader(): Buffer | undefined {
+    if (this.#walIndex === undefined) return undefined
+    const read = readSync(this.#walIndex, this.#header, 0, WAL_INDEX_HEADER_BYTES, 0)
+    return read === WAL_INDEX_HEADER_BYTES ? this.#header : undefined
+  }
+
   #close() {
     this.sink.evict('*')
     this.#db?.close()
     this.#db = undefined
+    if (this.#walIndex !== undefined) closeSync(this.#walIndex)
+    this.#walIndex = undefined
+    this.#seenHeader.fill(0xff)
     this.#retryAt = Date.now() + 1000
   }
 }

@@ -55,6 +55,41 @@ test.group('SqliteChangeLog', () => {
     assert.deepEqual(evicted, [4, 9], 'nothing new: data_version did not move')
   })
 
+  test('every commit is seen by the next sync, across WAL checkpoints and restarts', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { feed, evicted, log, writer, close } = setup()
+    cleanup(close)
+    assert.isTrue(feed.up)
+    evicted.length = 0
+    for (let userId = 1; userId <= 300; userId++) {
+      log(userId)
+      // Checkpoints move the WAL back to its start (new salts, frame count 0).
+      if (userId % 50 === 0) writer.pragma('wal_checkpoint(TRUNCATE)')
+      if (userId % 70 === 0) writer.pragma('wal_checkpoint(RESTART)')
+      feed.sync()
+      assert.equal(evicted.at(-1), userId, `change ${userId} seen on the next sync`)
+    }
+    assert.lengthOf(evicted, 300)
+  })
+
+  test('no commit, no data_version read: the WAL index header decides', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { feed, log, close } = setup()
+    cleanup(close)
+    assert.isTrue(feed.up)
+    feed.sync()
+    const checks = feed.versionChecks
+    for (let i = 0; i < 20; i++) feed.sync()
+    assert.equal(feed.versionChecks, checks, 'nothing committed: the pragma is skipped')
+    log(3)
+    feed.sync()
+    assert.equal(feed.versionChecks, checks + 1, 'a commit: the pragma runs once')
+  })
+
   test('a commit that logs nothing (a last-used write) evicts nothing', async ({
     assert,
     cleanup,
