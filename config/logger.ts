@@ -36,6 +36,49 @@ function destination() {
   return app.inDev && prettyInstalled() ? destinations.pretty() : undefined
 }
 
+const CENSOR = '[redacted]'
+
+/**
+ * pino's `*.password`, `*.token`, `*.headers.authorization` and
+ * `*.headers.cookie`, without pino's wildcard redaction: that runs a
+ * clone and a JSON.stringify for every property of every line (~10 µs per
+ * line measured, the request log line included, against ~0 for exact paths).
+ * Here a line whose properties are all plain values (the request log's) is
+ * passed through as it is; an object property holding one of those keys
+ * is copied with the value replaced (the caller's object is left alone).
+ */
+function redactOneLevelDown(entry: Record<string, unknown>) {
+  let out = entry
+  for (const name in entry) {
+    const value = entry[name] as Record<string, any> | null
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) continue
+    const headers = value.headers
+    const hasHeaders =
+      headers !== null &&
+      typeof headers === 'object' &&
+      (headers.authorization !== undefined || headers.cookie !== undefined)
+    if (value.password === undefined && value.token === undefined && !hasHeaders) continue
+    // An error keeps its class, message and stack for pino's err serializer.
+    const copy: Record<string, any> =
+      value instanceof Error
+        ? Object.assign(Object.create(Object.getPrototypeOf(value)), value, {
+            message: value.message,
+            stack: value.stack,
+          })
+        : { ...value }
+    if (copy.password !== undefined) copy.password = CENSOR
+    if (copy.token !== undefined) copy.token = CENSOR
+    if (hasHeaders) {
+      copy.headers = { ...headers }
+      if (headers.authorization !== undefined) copy.headers.authorization = CENSOR
+      if (headers.cookie !== undefined) copy.headers.cookie = CENSOR
+    }
+    if (out === entry) out = { ...entry }
+    out[name] = copy
+  }
+  return out
+}
+
 const loggerConfig = defineConfig({
   default: 'app',
   loggers: {
@@ -46,21 +89,19 @@ const loggerConfig = defineConfig({
       redact: {
         paths: [
           'password',
-          '*.password',
           'token',
-          '*.token',
           'key',
           'headers.authorization',
           'headers.cookie',
-          '*.headers.authorization',
-          '*.headers.cookie',
           'req.headers.authorization',
           'req.headers.cookie',
           // the body parser attaches the raw body to its parse errors
           'err.body',
         ],
-        censor: '[redacted]',
+        censor: CENSOR,
       },
+      // `*.password`, `*.token`, `*.headers.authorization`, `*.headers.cookie`
+      formatters: { log: redactOneLevelDown },
       destination: await destination(),
     },
   },
