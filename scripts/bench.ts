@@ -25,7 +25,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { request as httpRequest } from 'node:http'
 import { randomBytes } from 'node:crypto'
-import { rmSync, writeFileSync, mkdirSync } from 'node:fs'
+import { readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -253,18 +253,45 @@ interface Scenario {
 interface Row {
   title: string
   rps: number
+  /** CPU time of the server (its workers included) per answered request, µs; see cpuMicros(). */
+  cpuUs: number | null
   p50: number
   p99: number
   errors: number
   requests: number
 }
 
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100
+
+/**
+ * CPU time (user + system) the server process and its children (a
+ * cluster's workers) have used so far, in µs, from /proc (Linux only;
+ * null elsewhere). Per request it is far less disturbed than requests/s by
+ * the other jobs of a shared machine, autocannon included.
+ */
+function cpuMicros(pid = server?.pid): number | null {
+  if (!pid) return null
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    let total = ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim()
+      for (const child of children ? children.split(' ') : [])
+        total += cpuMicros(Number(child)) ?? 0
+    }
+    return total
+  } catch {
+    return null
+  }
+}
+
 /** One report row from an autocannon result; answers other than the expected ones are errors. */
-function toRow(scenario: Scenario, result: any, expected: number): Row {
+function toRow(scenario: Scenario, result: any, expected: number, cpu: number | null = null): Row {
   const total = result.requests.total
   return {
     title: scenario.title,
     rps: Math.round(result.requests.average),
+    cpuUs: cpu === null || total === 0 ? null : Math.round(cpu / total),
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.timeouts + (total - expected),
@@ -308,6 +335,7 @@ function fire(scenario: Scenario, duration = DURATION): Promise<Row> {
   let connection = 0
   const headers: Record<string, string> = { accept: 'application/json' }
   if (scenario.body) headers['content-type'] = 'application/json'
+  const cpuBefore = cpuMicros()
   return new Promise((resolve, reject) => {
     autocannon(
       {
@@ -325,7 +353,9 @@ function fire(scenario: Scenario, duration = DURATION): Promise<Row> {
       },
       (error: Error | null, result: any) => {
         if (error) return reject(error)
-        resolve(toRow(scenario, result, result.statusCodeStats?.[scenario.expect]?.count ?? 0))
+        const cpuAfter = cpuMicros()
+        const cpu = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore
+        resolve(toRow(scenario, result, result.statusCodeStats?.[scenario.expect]?.count ?? 0, cpu))
       }
     )
   })
@@ -371,10 +401,20 @@ function ceiling() {
 
 /** The framework alone: AdonisJS's HTTP server and router, one route, no middleware. */
 function bareAdonis() {
-  return reference('bare AdonisJS v7 route (framework only)', [
+  return reference('bare AdonisJS v7 route (framework only, no middleware)', [
     '--import=@poppinss/ts-exec',
     'scripts/bare_adonis.ts',
     String(PORT),
+  ])
+}
+
+/** The same route behind the official v7 API starter kit's middleware (the framework's own). */
+function kitAdonis() {
+  return reference('AdonisJS v7 route, API starter kit middleware', [
+    '--import=@poppinss/ts-exec',
+    'scripts/bare_adonis.ts',
+    String(PORT),
+    '--kit',
   ])
 }
 
@@ -450,6 +490,7 @@ async function measure() {
   log(`measuring: ${DURATION} s per scenario, ${CONNECTIONS} connections`)
   const top = await ceiling()
   const bare = await bareAdonis()
+  const kit = await kitAdonis()
   await startServer({}, clustered())
   await fire({ title: 'warm-up', path: '/health', expect: 200 }, 1)
   await fire({ title: 'warm-up', path: '/api/v1/protected', auth: token, expect: 200 }, 1)
@@ -521,6 +562,9 @@ async function measure() {
   const protectedToken = byTitle('GET /api/v1/protected, Token')
   const invalid = byTitle('GET /api/v1/protected, random')
   const ratio = (a: Row, b: Row) => Math.round((a.rps / b.rps) * 100) / 100
+  /** The same ratio from CPU per request (b's CPU / a's: as a throughput ratio, on a core of its own). */
+  const cpuRatio = (a: Row, b: Row) =>
+    a.cpuUs && b.cpuUs ? Math.round((b.cpuUs / a.cpuUs) * 100) / 100 : null
   const p99Ratio = Math.round((protectedToken.p99 / Math.max(live.p99, 1)) * 100) / 100
 
   const load = loadavg()
@@ -534,10 +578,16 @@ async function measure() {
     users: USERS,
     durationSeconds: DURATION,
     connections: CONNECTIONS,
-    rows: [top, bare, ...rows.slice(0, -1), alone, flooded, flood, rows.at(-1)!],
+    rows: [top, bare, kit, ...rows.slice(0, -1), alone, flooded, flood, rows.at(-1)!],
     ratios: {
       liveVsCeiling: ratio(live, top),
       liveVsBareAdonis: ratio(live, bare),
+      liveVsKit: ratio(live, kit),
+      cpu: {
+        protectedVsLive: cpuRatio(protectedToken, live),
+        invalidVsLive: cpuRatio(invalid, live),
+        liveVsKit: cpuRatio(live, kit),
+      },
       protectedP99VsLiveP99: p99Ratio,
       protectedVsHealth: ratio(protectedToken, health),
       invalidVsHealth: ratio(invalid, health),
@@ -549,11 +599,11 @@ async function measure() {
   }
 
   const table = [
-    '| scenario | requests/s | × /health/live | × ceiling | p50 ms | p99 ms | errors |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| scenario | requests/s | × /health/live | × ceiling | CPU µs/request | p50 ms | p99 ms | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...report.rows.map(
       (row) =>
-        `| ${row.title} | ${row.rps} | ${ratio(row, live)} | ${ratio(row, top)} | ${row.p50} | ${row.p99} | ${row.errors} |`
+        `| ${row.title} | ${row.rps} | ${ratio(row, live)} | ${ratio(row, top)} | ${row.cpuUs ?? '-'} | ${row.p50} | ${row.p99} | ${row.errors} |`
     ),
   ]
   const queries = [
@@ -568,9 +618,12 @@ async function measure() {
     '',
     ...table,
     '',
-    `protected/health-live     ${report.ratios.protectedVsLive}  (target >= 0.8)`,
-    `invalid/health-live       ${report.ratios.invalidVsLive}  (target >= 0.9)`,
+    'Ratios of requests/s (and, in brackets, of CPU per request: the same ratio as if each server had a core of its own):',
+    `protected/health-live     ${report.ratios.protectedVsLive} (${report.ratios.cpu.protectedVsLive})  (target >= 0.8)`,
+    `invalid/health-live       ${report.ratios.invalidVsLive} (${report.ratios.cpu.invalidVsLive})  (target >= 0.9)`,
     `protected p99/live p99    ${p99Ratio}  (target <= 1.5)`,
+    `health-live/kit stack     ${report.ratios.liveVsKit} (${report.ratios.cpu.liveVsKit})  (target >= 0.9)`,
+    `health-live/bare route    ${report.ratios.liveVsBareAdonis}`,
     `health-live/ceiling       ${report.ratios.liveVsCeiling}`,
     `protected p99 under login flood: ${alone.p99} ms -> ${flooded.p99} ms (x${report.ratios.p99UnderFlood}, target <= 2)`,
     '',
