@@ -1,17 +1,14 @@
-import { BaseCommand, flags } from '@adonisjs/core/ace'
+import { flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import { DateTime } from 'luxon'
 import audit from '#services/audit_service'
-import userService from '#services/user_service'
 import { durationSeconds } from '#services/duration'
 import { DURATION_PATTERN } from '#validators/rules'
-import { printable, printableJson } from '#services/terminal_text'
-
-const iso = (value: DateTime | null | undefined) =>
-  value ? value.toUTC().startOf('second').toISO({ suppressMilliseconds: true }) : null
+import { isoSeconds, printable, printableJson } from '#services/terminal_text'
+import { GatehouseCommand } from '#commands/_gatehouse_command'
 
 /** The audit trail for operators, newest first. Never a key or a password: none is stored. */
-export default class AuditList extends BaseCommand {
+export default class AuditList extends GatehouseCommand {
   static commandName = 'audit:list'
   static description = 'List audit events (newest first), for everyone or one user'
   static help = [
@@ -42,15 +39,15 @@ export default class AuditList extends BaseCommand {
 
     let userId: number | undefined
     if (this.user !== undefined) {
-      const user = await userService.findByUsername(this.user)
-      if (!user) return this.fail(`No user named "${this.user}".`)
+      const user = await this.userNamed(this.user)
+      if (!user) return
       userId = user.id
     }
 
     const found = await audit.list({ userId, since, limit: this.limit })
     const events = found.map((event) => ({
       id: event.id,
-      createdAt: iso(event.createdAt),
+      createdAt: isoSeconds(event.createdAt),
       event: event.event,
       actor: { type: event.actorType, id: event.actorId },
       userId: event.userId,
@@ -94,10 +91,5 @@ export default class AuditList extends BaseCommand {
       return DateTime.now().minus({ seconds: durationSeconds(value) })
     const date = DateTime.fromISO(value, { zone: 'utc' })
     return date.isValid ? date : null
-  }
-
-  private fail(message: string) {
-    this.logger.error(printable(message))
-    this.exitCode = 1
   }
 }

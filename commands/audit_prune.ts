@@ -1,15 +1,15 @@
-import { BaseCommand, flags } from '@adonisjs/core/ace'
+import { flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import { DateTime } from 'luxon'
 import gatehouse from '#config/gatehouse'
 import audit from '#services/audit_service'
 import { durationSeconds } from '#services/duration'
 import { RETENTION_PATTERN } from '#validators/rules'
-
-const BAR_WIDTH = 30
+import { GatehouseCommand } from '#commands/_gatehouse_command'
+import { isoSeconds } from '#services/terminal_text'
 
 /** Deletes audit events past their retention in batches; safe to run from cron. */
-export default class AuditPrune extends BaseCommand {
+export default class AuditPrune extends GatehouseCommand {
   static commandName = 'audit:prune'
   static description = 'Delete audit events older than --older-than (default AUDIT_RETENTION, 90d)'
   static help = [
@@ -28,13 +28,11 @@ export default class AuditPrune extends BaseCommand {
   async run() {
     const retention = (this.olderThan ?? gatehouse.audit.retention).trim()
     if (!RETENTION_PATTERN.test(retention)) {
-      this.logger.error('--older-than must be a number and a unit (s, m, h, d, w), e.g. 90d.')
-      this.exitCode = 1
-      return
+      return this.fail('--older-than must be a number and a unit (s, m, h, d, w), e.g. 90d.')
     }
 
     const olderThan = DateTime.now().minus({ seconds: durationSeconds(retention) })
-    const cutoff = olderThan.toUTC().startOf('second').toISO({ suppressMilliseconds: true })
+    const cutoff = isoSeconds(olderThan)
     const total = await audit.countOlderThan(olderThan)
 
     if (this.dryRun) {
@@ -46,19 +44,7 @@ export default class AuditPrune extends BaseCommand {
       return
     }
 
-    const showProgress = process.stdout.isTTY === true
-    const removed = await audit.prune({
-      olderThan,
-      onBatch: showProgress ? (done) => this.logger.logUpdate(this.bar(done, total)) : undefined,
-    })
-    if (showProgress) this.logger.logUpdatePersist()
+    const removed = await this.withProgress(total, (onBatch) => audit.prune({ olderThan, onBatch }))
     this.logger.success(`Removed ${removed} audit event(s) recorded before ${cutoff}.`)
-  }
-
-  private bar(done: number, total: number) {
-    const ratio = Math.min(done / total, 1)
-    const filled = Math.round(ratio * BAR_WIDTH)
-    const bar = '█'.repeat(filled) + '░'.repeat(BAR_WIDTH - filled)
-    return `${bar} ${Math.floor(ratio * 100)}% ${done}/${total}`
   }
 }

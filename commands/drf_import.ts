@@ -1,14 +1,15 @@
-import { BaseCommand, args, flags } from '@adonisjs/core/ace'
+import { args, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import type { DrfImportSummary } from '#services/drf_import_service'
 import audit from '#services/audit_service'
 import { printable } from '#services/terminal_text'
+import { GatehouseCommand } from '#commands/_gatehouse_command'
 
 /** Example usernames come from the source: escaped for the terminal. */
 const names = (examples: string[]) => examples.map((example) => printable(example)).join(', ')
 
 /** node ace drf:import <source>: users and tokens from a Django REST Framework database. */
-export default class DrfImport extends BaseCommand {
+export default class DrfImport extends GatehouseCommand {
   static commandName = 'drf:import'
   static description =
     'Import users (with their passwords) and tokens from a Django REST Framework database'
@@ -51,9 +52,7 @@ export default class DrfImport extends BaseCommand {
     } catch (error) {
       if (progress) process.stdout.write('\n')
       if (!(error instanceof DrfImportError)) throw error
-      this.logger.error(printable(error.message))
-      this.exitCode = 1
-      return
+      return this.fail(error.message)
     }
     if (progress) process.stdout.write('\n')
     if (!summary.dryRun)

@@ -1,17 +1,17 @@
-import { BaseCommand, args, flags } from '@adonisjs/core/ace'
+import { args, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import gatehouse from '#config/gatehouse'
 import tokenService from '#services/token_service'
-import userService from '#services/user_service'
 import audit, { aboutToken, CLI_ACTOR } from '#services/audit_service'
 import { cliTokenMessages, createTokenValidator } from '#validators/token'
 import { TokenLimitException } from '#exceptions/token_limit_exception'
+import { GatehouseCommand } from '#commands/_gatehouse_command'
 
 /**
  * DRF's `manage.py drf_create_token <username> [-r]`: get-or-create, so the
  * same key comes back until the token is revoked, expires or is regenerated.
  */
-export default class TokenCreate extends BaseCommand {
+export default class TokenCreate extends GatehouseCommand {
   static commandName = 'token:create'
   static description = 'Get or create the named token of a user and print its key (-r: a new key)'
   static help = [
@@ -51,18 +51,20 @@ export default class TokenCreate extends BaseCommand {
   declare quiet: boolean
 
   async run() {
-    const [invalid, options] = await createTokenValidator.tryValidate(
-      {
-        name: this.name,
-        abilities: this.abilities?.split(',').map((ability) => ability.trim()),
-        expiresIn: this.expiresIn,
-      },
-      { messagesProvider: cliTokenMessages }
+    const options = await this.validFlags(
+      createTokenValidator.tryValidate(
+        {
+          name: this.name,
+          abilities: this.abilities?.split(',').map((ability) => ability.trim()),
+          expiresIn: this.expiresIn,
+        },
+        { messagesProvider: cliTokenMessages }
+      )
     )
-    if (invalid) return this.fail(invalid.messages[0].message)
+    if (!options) return
 
-    const user = await userService.findByUsername(this.username)
-    if (!user) return this.fail(`No user named "${this.username}".`)
+    const user = await this.userNamed(this.username)
+    if (!user) return
 
     let issued
     try {
@@ -103,10 +105,5 @@ export default class TokenCreate extends BaseCommand {
   /** Warnings go to stderr, so `$(token:create --quiet)` captures the key alone. */
   private warn(message: string) {
     this.logger.logError(this.logger.prepareWarning(message))
-  }
-
-  private fail(message: string) {
-    this.logger.error(message)
-    this.exitCode = 1
   }
 }

@@ -1,16 +1,12 @@
-import { BaseCommand, args, flags } from '@adonisjs/core/ace'
+import { args, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
-import type { DateTime } from 'luxon'
 import tokenMaintenance from '#services/token_maintenance_service'
-import userService from '#services/user_service'
 import { whereLastUsed } from '#transformers/audit_event_transformer'
-import { printable, printableJson } from '#services/terminal_text'
-
-const iso = (value: DateTime | null | undefined) =>
-  value ? value.toUTC().startOf('second').toISO({ suppressMilliseconds: true }) : null
+import { isoSeconds, printable, printableJson } from '#services/terminal_text'
+import { GatehouseCommand } from '#commands/_gatehouse_command'
 
 /** Tokens of one user or of everyone. Shows the key's hint, never the key or its hash. */
-export default class TokenList extends BaseCommand {
+export default class TokenList extends GatehouseCommand {
   static commandName = 'token:list'
   static description = 'List access tokens (all users, or one)'
   static options: CommandOptions = { startApp: true }
@@ -24,12 +20,8 @@ export default class TokenList extends BaseCommand {
   async run() {
     let user
     if (this.username !== undefined) {
-      user = await userService.findByUsername(this.username)
-      if (!user) {
-        this.logger.error(`No user named "${printable(this.username)}".`)
-        this.exitCode = 1
-        return
-      }
+      user = await this.userNamed(this.username)
+      if (!user) return
     }
 
     const found = await tokenMaintenance.list(user ?? undefined)
@@ -40,11 +32,11 @@ export default class TokenList extends BaseCommand {
       hint: token.hint,
       abilities: token.abilities,
       getOrCreate: token.isRetrievable,
-      createdAt: iso(token.createdAt),
-      lastUsedAt: iso(token.lastUsedAt),
+      createdAt: isoSeconds(token.createdAt),
+      lastUsedAt: isoSeconds(token.lastUsedAt),
       lastUsedIp: whereLastUsed(token).ip,
       lastUsedAgent: whereLastUsed(token).agent,
-      expiresAt: iso(token.expiresAt),
+      expiresAt: isoSeconds(token.expiresAt),
       status: token.status,
     }))
 

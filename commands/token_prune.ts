@@ -1,14 +1,14 @@
-import { BaseCommand, flags } from '@adonisjs/core/ace'
+import { flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import { DateTime } from 'luxon'
 import tokenMaintenance from '#services/token_maintenance_service'
 import { durationSeconds } from '#services/duration'
 import { cliTokenMessages, pruneTokensValidator } from '#validators/token'
-
-const BAR_WIDTH = 30
+import { GatehouseCommand } from '#commands/_gatehouse_command'
+import { isoSeconds } from '#services/terminal_text'
 
 /** Deletes long-expired tokens in batches; safe to run from cron on a large table. */
-export default class TokenPrune extends BaseCommand {
+export default class TokenPrune extends GatehouseCommand {
   static commandName = 'token:prune'
   static description = 'Delete tokens that expired more than --expired-for ago (default 24h)'
   static help = [
@@ -28,18 +28,16 @@ export default class TokenPrune extends BaseCommand {
   declare dryRun: boolean
 
   async run() {
-    const [invalid, input] = await pruneTokensValidator.tryValidate(
-      { expiredFor: this.expiredFor },
-      { messagesProvider: cliTokenMessages }
+    const input = await this.validFlags(
+      pruneTokensValidator.tryValidate(
+        { expiredFor: this.expiredFor },
+        { messagesProvider: cliTokenMessages }
+      )
     )
-    if (invalid) {
-      this.logger.error(invalid.messages[0].message)
-      this.exitCode = 1
-      return
-    }
+    if (!input) return
 
     const expiredBefore = DateTime.now().minus({ seconds: durationSeconds(input.expiredFor) })
-    const cutoff = expiredBefore.toUTC().startOf('second').toISO({ suppressMilliseconds: true })
+    const cutoff = isoSeconds(expiredBefore)
     const total = await tokenMaintenance.countExpired(expiredBefore)
 
     if (this.dryRun) {
@@ -51,19 +49,9 @@ export default class TokenPrune extends BaseCommand {
       return
     }
 
-    const showProgress = process.stdout.isTTY === true
-    const removed = await tokenMaintenance.prune({
-      expiredBefore,
-      onBatch: showProgress ? (done) => this.logger.logUpdate(this.bar(done, total)) : undefined,
-    })
-    if (showProgress) this.logger.logUpdatePersist()
+    const removed = await this.withProgress(total, (onBatch) =>
+      tokenMaintenance.prune({ expiredBefore, onBatch })
+    )
     this.logger.success(`Removed ${removed} expired token(s).`)
-  }
-
-  private bar(done: number, total: number) {
-    const ratio = Math.min(done / total, 1)
-    const filled = Math.round(ratio * BAR_WIDTH)
-    const bar = '█'.repeat(filled) + '░'.repeat(BAR_WIDTH - filled)
-    return `${bar} ${Math.floor(ratio * 100)}% ${done}/${total}`
   }
 }

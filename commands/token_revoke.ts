@@ -1,14 +1,14 @@
-import { BaseCommand, args, flags } from '@adonisjs/core/ace'
+import { args, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import tokenMaintenance from '#services/token_maintenance_service'
 import tokenService from '#services/token_service'
-import userService from '#services/user_service'
 import audit, { aboutToken, CLI_ACTOR } from '#services/audit_service'
 import { cliTokenMessages, tokenIdValidator } from '#validators/token'
 import { printable } from '#services/terminal_text'
+import { GatehouseCommand } from '#commands/_gatehouse_command'
 
 /** Deletes one token by id, or every token of a user (DRF: Token.objects.filter(...).delete()). */
-export default class TokenRevoke extends BaseCommand {
+export default class TokenRevoke extends GatehouseCommand {
   static commandName = 'token:revoke'
   static description = 'Revoke a token by id, or all tokens of a user with --user=<username> --all'
   static help = [
@@ -44,16 +44,15 @@ export default class TokenRevoke extends BaseCommand {
 
     let id: number | undefined
     if (this.id !== undefined) {
-      const [invalid, data] = await tokenIdValidator.tryValidate(
-        { id: this.id },
-        { messagesProvider: cliTokenMessages }
+      const data = await this.validFlags(
+        tokenIdValidator.tryValidate({ id: this.id }, { messagesProvider: cliTokenMessages })
       )
-      if (invalid) return this.fail(invalid.messages[0].message)
+      if (!data) return
       id = data.id
     }
 
-    const user = this.user === undefined ? null : await userService.findByUsername(this.user)
-    if (this.user !== undefined && !user) return this.fail(`No user named "${this.user}".`)
+    const user = this.user === undefined ? null : await this.userNamed(this.user)
+    if (this.user !== undefined && !user) return
 
     if (id === undefined) {
       const count = await tokenService.revokeAll(user!)
@@ -86,10 +85,5 @@ export default class TokenRevoke extends BaseCommand {
     this.logger.success(
       `Revoked token ${id} ("${printable(token.name)}") of user "${printable(token.user.username)}".`
     )
-  }
-
-  private fail(message: string) {
-    this.logger.error(printable(message))
-    this.exitCode = 1
   }
 }

@@ -1,14 +1,14 @@
-import { BaseCommand, args, flags } from '@adonisjs/core/ace'
+import { args, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import gatehouse from '#config/gatehouse'
 import userService, { UserInputError } from '#services/user_service'
 import audit, { CLI_ACTOR } from '#services/audit_service'
 import { cliCreateUserValidator, cliUserMessages } from '#validators/user'
 import { printable } from '#services/terminal_text'
-import { readPassword } from '#services/password_input'
+import { PasswordCommand } from '#commands/_gatehouse_command'
 
 /** Django's createsuperuser / createuser: the password never travels as a flag. */
-export default class UserCreate extends BaseCommand {
+export default class UserCreate extends PasswordCommand {
   static commandName = 'user:create'
   static description = 'Create a user. The password is asked with a hidden prompt on a terminal'
   static help = [
@@ -36,15 +36,14 @@ export default class UserCreate extends BaseCommand {
   @flags.boolean({ description: 'Read the password from stdin (one trailing newline is dropped)' })
   declare passwordStdin: boolean
 
-  /** Where the password comes from without a prompt; replaceable in tests. */
-  stdin: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin
-
   async run() {
-    const [invalid, input] = await cliCreateUserValidator.tryValidate(
-      { email: this.email },
-      { messagesProvider: cliUserMessages }
+    const input = await this.validFlags(
+      cliCreateUserValidator.tryValidate(
+        { email: this.email },
+        { messagesProvider: cliUserMessages }
+      )
     )
-    if (invalid) return this.fail(invalid.messages[0].message)
+    if (!input) return
 
     // Checked before asking for a password; UserService checks again.
     if (await userService.findByUsername(this.username.trim())) {
@@ -52,17 +51,14 @@ export default class UserCreate extends BaseCommand {
     }
 
     // --password-stdin, then GATEHOUSE_USER_PASSWORD, then a hidden prompt on a terminal.
-    const typed = await readPassword({
+    const password = await this.typedPassword({
       fromStdin: this.passwordStdin,
-      stdin: this.stdin,
-      prompt: this.prompt,
       fallback: () => gatehouse.commands.userPassword?.release(),
       label: 'Password',
       noInput:
         'No password given: run in a terminal, or use --password-stdin or GATEHOUSE_USER_PASSWORD.',
     })
-    if ('error' in typed) return this.fail(typed.error)
-    const { password } = typed
+    if (password === undefined) return
 
     try {
       const user = await userService.create({
@@ -93,10 +89,5 @@ export default class UserCreate extends BaseCommand {
       if (error instanceof UserInputError) return this.fail(error.message)
       throw error
     }
-  }
-
-  private fail(message: string) {
-    this.logger.error(printable(message))
-    this.exitCode = 1
   }
 }

@@ -1,11 +1,7 @@
 import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
-import type { DateTime } from 'luxon'
 import userService from '#services/user_service'
-import { printable, printableJson } from '#services/terminal_text'
-
-const iso = (value: DateTime | null | undefined) =>
-  value ? value.toUTC().startOf('second').toISO({ suppressMilliseconds: true }) : null
+import { isoSeconds, printable, printableJson } from '#services/terminal_text'
 
 /** Every user, as a table or as JSON for scripts. Never a password hash. */
 export default class UserList extends BaseCommand {
@@ -25,8 +21,8 @@ export default class UserList extends BaseCommand {
       isActive: user.isActive,
       isStaff: user.isStaff,
       isSuperuser: user.isSuperuser,
-      lastLoginAt: iso(user.lastLoginAt),
-      createdAt: iso(user.createdAt),
+      lastLoginAt: isoSeconds(user.lastLoginAt),
+      createdAt: isoSeconds(user.createdAt),
     }))
 
     if (this.json) {

@@ -1,12 +1,12 @@
-import { BaseCommand, args, flags } from '@adonisjs/core/ace'
+import { args, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import audit, { CLI_ACTOR } from '#services/audit_service'
 import userService, { UserInputError } from '#services/user_service'
 import { printable } from '#services/terminal_text'
-import { readPassword } from '#services/password_input'
+import { PasswordCommand } from '#commands/_gatehouse_command'
 
 /** Django's changepassword: the password never travels as a flag or in the environment. */
-export default class UserPassword extends BaseCommand {
+export default class UserPassword extends PasswordCommand {
   static commandName = 'user:password'
   static description =
     "Set a user's password (hidden prompt on a terminal) and end their browser sessions"
@@ -30,23 +30,17 @@ export default class UserPassword extends BaseCommand {
   @flags.boolean({ description: 'Also revoke every API token of the user' })
   declare revokeTokens: boolean
 
-  /** Where the password comes from without a prompt; replaceable in tests. */
-  stdin: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin
-
   async run() {
-    const user = await userService.findByUsername(this.username.trim())
-    if (!user) return this.fail(`No user named "${this.username.trim()}".`)
+    const user = await this.userNamed(this.username.trim())
+    if (!user) return
 
     // --password-stdin, then a hidden prompt on a terminal.
-    const typed = await readPassword({
+    const password = await this.typedPassword({
       fromStdin: this.passwordStdin,
-      stdin: this.stdin,
-      prompt: this.prompt,
       label: 'New password',
       noInput: 'No password given: run in a terminal, or use --password-stdin.',
     })
-    if ('error' in typed) return this.fail(typed.error)
-    const { password } = typed
+    if (password === undefined) return
 
     try {
       const { sessionsEnded, tokensRevoked } = await userService.setPassword(user, password, {
@@ -71,10 +65,5 @@ export default class UserPassword extends BaseCommand {
       if (error instanceof UserInputError) return this.fail(error.message)
       throw error
     }
-  }
-
-  private fail(message: string) {
-    this.logger.error(printable(message))
-    this.exitCode = 1
   }
 }

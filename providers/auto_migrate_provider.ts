@@ -3,12 +3,14 @@ import type { ApplicationService } from '@adonisjs/core/types'
 /**
  * Applies pending migrations when the web server starts (DB_AUTO_MIGRATE,
  * on by default outside production), so a fresh clone serves on first run.
+ * Not when the app is only assembled ("warmup" mode: `node ace codegen`):
+ * that process never shuts its providers down, so a connection would keep it alive.
  */
 export default class AutoMigrateProvider {
   constructor(protected app: ApplicationService) {}
 
   async start() {
-    if (this.app.getEnvironment() !== 'web') return
+    if (this.app.getEnvironment() !== 'web' || this.app.getMode() !== 'run') return
     const { autoMigrate } = await import('#config/database')
     if (!autoMigrate) return
 

@@ -121,6 +121,18 @@ router
           .post('/tokens/:id/revoke', [WebTokensController, 'destroy'])
           .as('tokens.revoke')
           .where('id', router.matchers.number())
+
+        // My account (password, browser sessions); approving a device sign-in.
+        router.get('/account', [AccountController, 'show']).as('account')
+        router
+          .post('/account/password', [AccountController, 'updatePassword'])
+          .as('account.password')
+        router
+          .post('/account/sessions/end', [AccountController, 'endSessions'])
+          .as('account.sessions.end')
+        router.get('/device', [WebDeviceController, 'show']).as('device')
+        router.post('/device', [WebDeviceController, 'lookup']).as('device.lookup')
+        router.post('/device/decision', [WebDeviceController, 'decide']).as('device.decide')
       })
       .use(middleware.auth({ guards: ['web'] }))
 
@@ -180,29 +192,6 @@ router
   .prefix('/api/v1')
   .as('api.v1')
   .use([middleware.api()])
-
-/*
-| Pages, signed-in people only: my account (password, browser sessions)
-| and the approval of device sign-ins.
-*/
-router
-  .group(() => {
-    router.get('/account', [AccountController, 'show']).as('account')
-    router.post('/account/password', [AccountController, 'updatePassword']).as('account.password')
-    router
-      .post('/account/sessions/end', [AccountController, 'endSessions'])
-      .as('account.sessions.end')
-    router.get('/device', [WebDeviceController, 'show']).as('device')
-    router.post('/device', [WebDeviceController, 'lookup']).as('device.lookup')
-    router.post('/device/decision', [WebDeviceController, 'decide']).as('device.decide')
-  })
-  .use([
-    middleware.pageCsp(),
-    middleware.session(),
-    middleware.csrf(),
-    middleware.silentAuth({ guards: ['web'] }),
-    middleware.auth({ guards: ['web'] }),
-  ])
 
 /*
 | API v1, anyone holding keys: revoke them as leaked (secret scanners). Throttled

@@ -31,10 +31,7 @@ export class TokenAuthenticationException extends Exception {
 export class PermissionDeniedException extends Exception {
   static status = 403
   static code = 'E_PERMISSION_DENIED'
-
-  constructor(message = 'You do not have permission to perform this action.') {
-    super(message)
-  }
+  static message = 'You do not have permission to perform this action.'
 }
 
 /** DRF's serializer errors: a 400 whose body is the field → messages map itself. */
@@ -61,10 +58,7 @@ export class UnsupportedMediaTypeException extends Exception {
 export class NotFoundException extends Exception {
   static status = 404
   static code = 'E_NOT_FOUND'
-
-  constructor(message = 'Not found.') {
-    super(message)
-  }
+  static message = 'Not found.'
 }
 
 /** A request refused for now, not for what it is: 503 with Retry-After, never logged. */

@@ -1,3 +1,5 @@
+import type { DateTime } from 'luxon'
+
 /**
  * Control characters (C0, DEL, C1) and the Unicode bidi/format controls that
  * can move the cursor, recolour a terminal or reorder what a line shows.
@@ -21,4 +23,9 @@ export function printableJson(value: unknown): string {
   return JSON.stringify(value, null, 2).replace(UNSAFE, (char) =>
     char === '\n' ? char : `\\u${char.codePointAt(0)!.toString(16).padStart(4, '0')}`
   )
+}
+
+/** A time as the commands print it: UTC, ISO 8601, to the second; null when there is none. */
+export function isoSeconds(value: DateTime | null | undefined) {
+  return value ? value.toUTC().startOf('second').toISO({ suppressMilliseconds: true }) : null
 }

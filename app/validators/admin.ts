@@ -1,4 +1,9 @@
 import vine, { SimpleMessagesProvider } from '@vinejs/vine'
+import { whenEmpty } from '#validators/messages'
+import { passwordTypedTwice, passwordTypedTwiceMessages } from '#validators/password'
+
+/** The longest password the console's forms take. */
+const MAX_PASSWORD_LENGTH = 256
 
 const pageNumber = () => vine.number().withoutDecimals().min(1).max(1_000_000).optional()
 const days = () => vine.number().withoutDecimals().min(1).max(3650).optional()
@@ -54,41 +59,36 @@ export const createUserFormValidator = vine.compile(
   vine.object({
     username: vine.string().trim().minLength(1).maxLength(150),
     email: vine.string().trim().email().maxLength(254).optional(),
-    password: vine.string().minLength(1).maxLength(256).confirmed({
-      confirmationField: 'passwordConfirmation',
-    }),
+    password: passwordTypedTwice('passwordConfirmation', MAX_PASSWORD_LENGTH),
     isStaff: vine.boolean().optional(),
     isSuperuser: vine.boolean().optional(),
   })
 )
 
 createUserFormValidator.messagesProvider = new SimpleMessagesProvider({
-  'username.required': 'Enter a username.',
-  'username.minLength': 'Enter a username.',
+  ...whenEmpty('username', 'Enter a username.'),
   'username.maxLength': 'A username has at most {{ max }} characters.',
   'email.email': 'Enter a valid email address, or leave it empty.',
-  'password.required': 'Enter a password.',
-  'password.minLength': 'Enter a password.',
-  'password.maxLength': 'A password has at most {{ max }} characters.',
-  'password.confirmed': 'The two passwords do not match.',
+  ...passwordTypedTwiceMessages('password', 'passwordConfirmation', {
+    enter: 'Enter a password.',
+    mismatch: 'The two passwords do not match.',
+  }),
 })
 
 /** A temporary password set by staff (twice), optionally revoking the user's tokens. */
 export const temporaryPasswordValidator = vine.compile(
   vine.object({
-    password: vine.string().minLength(1).maxLength(256).confirmed({
-      confirmationField: 'passwordConfirmation',
-    }),
+    password: passwordTypedTwice('passwordConfirmation', MAX_PASSWORD_LENGTH),
     revokeTokens: vine.boolean().optional(),
   })
 )
 
-temporaryPasswordValidator.messagesProvider = new SimpleMessagesProvider({
-  'password.required': 'Enter a temporary password.',
-  'password.minLength': 'Enter a temporary password.',
-  'password.maxLength': 'A password has at most {{ max }} characters.',
-  'password.confirmed': 'The two passwords do not match.',
-})
+temporaryPasswordValidator.messagesProvider = new SimpleMessagesProvider(
+  passwordTypedTwiceMessages('password', 'passwordConfirmation', {
+    enter: 'Enter a temporary password.',
+    mismatch: 'The two passwords do not match.',
+  })
+)
 
 /** The superuser's staff / superuser checkboxes (an unticked box is absent). */
 export const rolesValidator = vine.compile(

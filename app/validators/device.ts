@@ -1,4 +1,5 @@
 import vine, { SimpleMessagesProvider } from '@vinejs/vine'
+import { whenEmpty } from '#validators/messages'
 import { abilitiesRule, tokenNameRule } from '#validators/rules'
 
 /** POST /api/v1/device/authorize: the token a tool asks for (abilities: a list, or one string). */
@@ -37,8 +38,7 @@ export const deviceDecisionValidator = vine.compile(
 )
 
 const codeMessages = {
-  'code.required': 'Enter the code shown by your tool.',
-  'code.minLength': 'Enter the code shown by your tool.',
+  ...whenEmpty('code', 'Enter the code shown by your tool.'),
   'code.maxLength': 'That is not a code from Gatehouse: codes look like BCDF-GHJK.',
 }
 userCodeValidator.messagesProvider = new SimpleMessagesProvider(codeMessages)

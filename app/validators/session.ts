@@ -1,4 +1,5 @@
 import vine, { SimpleMessagesProvider } from '@vinejs/vine'
+import { whenEmpty } from '#validators/messages'
 
 /** The sign-in form. Credentials are checked by AuthService, with its own bounds. */
 export const signInValidator = vine.compile(
@@ -9,9 +10,7 @@ export const signInValidator = vine.compile(
 )
 
 signInValidator.messagesProvider = new SimpleMessagesProvider({
-  'username.required': 'Enter your username or email.',
-  'username.minLength': 'Enter your username or email.',
+  ...whenEmpty('username', 'Enter your username or email.'),
   'username.maxLength': 'That username is too long.',
-  'password.required': 'Enter your password.',
-  'password.minLength': 'Enter your password.',
+  ...whenEmpty('password', 'Enter your password.'),
 })

@@ -1,4 +1,5 @@
 import vine, { SimpleMessagesProvider } from '@vinejs/vine'
+import { whenEmpty } from '#validators/messages'
 import {
   ABILITY_LIST_PATTERN,
   DURATION_PATTERN,
@@ -42,8 +43,7 @@ export const createTokenFormValidator = vine.compile(
 )
 
 createTokenFormValidator.messagesProvider = new SimpleMessagesProvider({
-  'name.required': 'Give the token a name, e.g. "CI deploy".',
-  'name.minLength': 'Give the token a name, e.g. "CI deploy".',
+  ...whenEmpty('name', 'Give the token a name, e.g. "CI deploy".'),
   'name.maxLength': 'The name may be at most {{ max }} characters long.',
   'abilities.required': 'List at least one ability, or * for full access.',
   'abilities.regex':

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import type { Browser } from 'playwright-core'
 import db from '@adonisjs/lucid/services/db'
 import userService from '#services/user_service'
@@ -29,12 +30,12 @@ test.group('Browser: approving a device sign-in', (group) => {
     assert,
   }) => {
     await userService.create({ username: 'ada', email: 'ada@example.com', password: PASSWORD })
-    const started = await post('/api/v1/device/authorize', {
+    const started = await post(urlFor('api.v1.device.authorize'), {
       name: 'ada-cli',
       abilities: ['profile:read', 'tokens:read'],
     })
     assert.equal(started.status, 200)
-    const pending = await post('/api/v1/device/token', {
+    const pending = await post(urlFor('api.v1.device.token'), {
       grant_type: GRANT,
       device_code: started.body.device_code,
     })
@@ -67,7 +68,7 @@ test.group('Browser: approving a device sign-in', (group) => {
 
     // The tool's next poll (after its interval) gets a token that works.
     await db.from('device_authorizations').update({ last_polled_at: null })
-    const issued = await post('/api/v1/device/token', {
+    const issued = await post(urlFor('api.v1.device.token'), {
       grant_type: GRANT,
       device_code: started.body.device_code,
     })
@@ -83,7 +84,7 @@ test.group('Browser: approving a device sign-in', (group) => {
 
   test('typing a code by hand and denying it', async ({ assert }) => {
     await userService.create({ username: 'bob', email: 'bob@example.com', password: PASSWORD })
-    const started = await post('/api/v1/device/authorize', {})
+    const started = await post(urlFor('api.v1.device.authorize'), {})
 
     browser ??= await launchChromium()
     const page = await browser.newPage()
@@ -101,7 +102,9 @@ test.group('Browser: approving a device sign-in', (group) => {
     await page.getByText('Request denied').waitFor()
 
     await db.from('device_authorizations').update({ last_polled_at: null })
-    const denied = await post('/api/v1/device/token', { device_code: started.body.device_code })
+    const denied = await post(urlFor('api.v1.device.token'), {
+      device_code: started.body.device_code,
+    })
     assert.equal(denied.body.error, 'access_denied')
   })
 })

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import type { Browser } from 'playwright-core'
 import { DateTime } from 'luxon'
 import audit from '#services/audit_service'
@@ -73,7 +74,7 @@ test.group('Browser: a staff journey in the console', (group) => {
       if (message.type() === 'error') consoleErrors.push(message.text())
     })
 
-    await page.goto('/login')
+    await page.goto(urlFor('login'))
     await page.getByLabel('Username or email').fill('root')
     await page.getByLabel('Password').fill(PASSWORD)
     await page.getByRole('button', { name: 'Sign in' }).click()

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import type { Browser } from 'playwright-core'
 import userService from '#services/user_service'
 import { isolateEachTest } from '#tests/helpers/database'
@@ -34,7 +35,7 @@ test.group('Browser: the token journey', (group) => {
     })
 
     // A guest asking for the dashboard is sent to sign in first…
-    await page.goto('/dashboard')
+    await page.goto(urlFor('dashboard'))
     assert.equal(new URL(page.url()).pathname, '/login')
     await page.getByLabel('Username or email').fill('ada')
     await page.getByLabel('Password').fill(PASSWORD)

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import app from '@adonisjs/core/services/app'
 import authService from '#services/auth_service'
 import User from '#models/user'
@@ -30,7 +31,9 @@ test.group('db:seed (development seeder)', (group) => {
 
     const user = await authService.attempt(DEMO_USERNAME, password)
     assert.equal(user?.username, DEMO_USERNAME)
-    const response = await client.get('/api/v1/protected').header('Authorization', `Token ${token}`)
+    const response = await client
+      .get(urlFor('api.v1.protected'))
+      .header('Authorization', `Token ${token}`)
     response.assertStatus(200)
   })
 

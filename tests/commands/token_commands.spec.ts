@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import AccessToken from '#models/access_token'
@@ -45,7 +46,7 @@ test.group('token:create', (group) => {
     assert.equal(match![2], 'alice')
 
     const response = await client
-      .get('/api/v1/protected')
+      .get(urlFor('api.v1.protected'))
       .header('Authorization', `Token ${match![1]}`)
     response.assertStatus(200)
     assert.equal(response.body().user.username, 'alice')
@@ -83,10 +84,14 @@ test.group('token:create', (group) => {
     assert.notEqual(fresh, old)
     assert.equal(await tokenCount(), 1)
 
-    const refused = await client.get('/api/v1/protected').header('Authorization', `Token ${old}`)
+    const refused = await client
+      .get(urlFor('api.v1.protected'))
+      .header('Authorization', `Token ${old}`)
     refused.assertStatus(401)
     refused.assertBody({ detail: 'Invalid token.' })
-    const accepted = await client.get('/api/v1/protected').header('Authorization', `Token ${fresh}`)
+    const accepted = await client
+      .get(urlFor('api.v1.protected'))
+      .header('Authorization', `Token ${fresh}`)
     accepted.assertStatus(200)
 
     // --regenerate is the long form; afterwards the new key is the get-or-create one
@@ -174,7 +179,7 @@ test.group('token:create', (group) => {
       'stderr'
     )
     const response = await client
-      .get('/api/v1/protected')
+      .get(urlFor('api.v1.protected'))
       .header('Authorization', `Token ${printedKey(command)}`)
     response.assertStatus(401)
     response.assertBody({ detail: 'User inactive or deleted.' })
@@ -229,7 +234,9 @@ test.group('token:create', (group) => {
       command,
       '--expires-in must be a number and a unit (s, m, h, d, w), e.g. 30d, or "never".'
     )
-    const response = await client.get('/api/v1/protected').header('Authorization', `Token ${old}`)
+    const response = await client
+      .get(urlFor('api.v1.protected'))
+      .header('Authorization', `Token ${old}`)
     response.assertStatus(200)
     assert.equal(await tokenCount(), 1)
   })
@@ -309,7 +316,7 @@ test.group('token:list', (group) => {
   }) => {
     const { aliceKey } = await seed()
     const used = await client
-      .get('/api/v1/protected')
+      .get(urlFor('api.v1.protected'))
       .header('Authorization', `Token ${aliceKey.value}`)
       .header('User-Agent', 'gatehouse-test/1.0 (where last used)')
     used.assertStatus(200)
@@ -382,7 +389,9 @@ test.group('token:revoke', (group) => {
     command.assertSucceeded()
     command.assertLog(`[ green(success) ] Revoked token ${token.id} ("default") of user "alice".`)
 
-    const response = await client.get('/api/v1/protected').header('Authorization', `Token ${value}`)
+    const response = await client
+      .get(urlFor('api.v1.protected'))
+      .header('Authorization', `Token ${value}`)
     response.assertStatus(401)
     assert.deepEqual(await tokenIds(), [other.token.id])
   })
@@ -482,18 +491,24 @@ test.group('user:deactivate with tokens', (group) => {
   test('tokens of a deactivated user stop working on the next request', async ({ client }) => {
     await createUser('alice')
     const key = printedKey(await runCommand('token:create', ['alice']))
-    const before = await client.get('/api/v1/protected').header('Authorization', `Token ${key}`)
+    const before = await client
+      .get(urlFor('api.v1.protected'))
+      .header('Authorization', `Token ${key}`)
     before.assertStatus(200)
 
     const deactivate = await runCommand('user:deactivate', ['alice'])
     deactivate.assertSucceeded()
-    const after = await client.get('/api/v1/protected').header('Authorization', `Token ${key}`)
+    const after = await client
+      .get(urlFor('api.v1.protected'))
+      .header('Authorization', `Token ${key}`)
     after.assertStatus(401)
     after.assertBody({ detail: 'User inactive or deleted.' })
 
     const activate = await runCommand('user:activate', ['alice'])
     activate.assertSucceeded()
-    const again = await client.get('/api/v1/protected').header('Authorization', `Token ${key}`)
+    const again = await client
+      .get(urlFor('api.v1.protected'))
+      .header('Authorization', `Token ${key}`)
     again.assertStatus(200)
   })
 })

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import db from '@adonisjs/lucid/services/db'
 import User from '#models/user'
 import { isolateEachTest } from '#tests/helpers/database'
@@ -13,7 +14,7 @@ test.group('API v1: login and logout', (group) => {
   test('login get-or-creates the named token and records the login', async ({ client, assert }) => {
     const user = await makeUser({ username: 'alice' })
     const first = await client
-      .post('/api/v1/auth/login')
+      .post(urlFor('api.v1.auth.login'))
       .json({ username: 'alice', password: PASSWORD })
     first.assertStatus(200)
     const body = first.body()
@@ -25,12 +26,12 @@ test.group('API v1: login and logout', (group) => {
     assert.notProperty(body.user, 'password')
 
     const second = await client
-      .post('/api/v1/auth/login')
+      .post(urlFor('api.v1.auth.login'))
       .json({ username: 'alice', password: PASSWORD })
     assert.equal(second.body().token.value, body.token.value)
 
     const cli = await client
-      .post('/api/v1/auth/login')
+      .post(urlFor('api.v1.auth.login'))
       .json({ username: 'alice', password: PASSWORD, name: 'cli' })
     assert.equal(cli.body().token.name, 'cli')
     assert.notEqual(cli.body().token.value, body.token.value)
@@ -47,7 +48,7 @@ test.group('API v1: login and logout', (group) => {
   test('bad credentials → 400 with a detail, nothing issued', async ({ client, assert }) => {
     await makeUser({ username: 'alice' })
     const response = await client
-      .post('/api/v1/auth/login')
+      .post(urlFor('api.v1.auth.login'))
       .json({ username: 'alice', password: 'not the password' })
     response.assertStatus(400)
     response.assertBody({ detail: 'Unable to log in with provided credentials.' })
@@ -57,7 +58,7 @@ test.group('API v1: login and logout', (group) => {
 
   test('invalid input → 422 with a detail and the field errors', async ({ client, assert }) => {
     const response = await client
-      .post('/api/v1/auth/login')
+      .post(urlFor('api.v1.auth.login'))
       .json({ username: '', name: 'x'.repeat(101) })
     response.assertStatus(422)
     const body = response.body()
@@ -69,10 +70,10 @@ test.group('API v1: login and logout', (group) => {
     const { user, value } = await makeToken()
     const other = await makeToken(user)
 
-    const response = await client.post('/api/v1/auth/logout').headers(auth(value))
+    const response = await client.post(urlFor('api.v1.auth.logout')).headers(auth(value))
     response.assertStatus(204)
-    assert.equal(await statusOf(client.get('/api/v1/me').headers(auth(value))), 401)
-    assert.equal(await statusOf(client.get('/api/v1/me').headers(auth(other.value))), 200)
+    assert.equal(await statusOf(client.get(urlFor('api.v1.me')).headers(auth(value))), 401)
+    assert.equal(await statusOf(client.get(urlFor('api.v1.me')).headers(auth(other.value))), 200)
   })
 
   test('logout-all revokes every token of the user, not of others', async ({ client, assert }) => {
@@ -80,17 +81,20 @@ test.group('API v1: login and logout', (group) => {
     const second = await makeToken(user)
     const stranger = await makeToken()
 
-    assert.equal(await statusOf(client.post('/api/v1/auth/logout-all').headers(auth(value))), 204)
-    assert.equal(await statusOf(client.get('/api/v1/me').headers(auth(value))), 401)
-    assert.equal(await statusOf(client.get('/api/v1/me').headers(auth(second.value))), 401)
-    assert.equal(await statusOf(client.get('/api/v1/me').headers(auth(stranger.value))), 200)
+    assert.equal(
+      await statusOf(client.post(urlFor('api.v1.auth.logout_all')).headers(auth(value))),
+      204
+    )
+    assert.equal(await statusOf(client.get(urlFor('api.v1.me')).headers(auth(value))), 401)
+    assert.equal(await statusOf(client.get(urlFor('api.v1.me')).headers(auth(second.value))), 401)
+    assert.equal(await statusOf(client.get(urlFor('api.v1.me')).headers(auth(stranger.value))), 200)
   })
 
   test('me and protected answer with the user', async ({ client }) => {
     const { user, value } = await makeToken()
-    const me = await client.get('/api/v1/me').headers(auth(value))
+    const me = await client.get(urlFor('api.v1.me')).headers(auth(value))
     me.assertBodyContains({ user: { id: user.id, username: user.username } })
-    const prot = await client.get('/api/v1/protected').headers(auth(value))
+    const prot = await client.get(urlFor('api.v1.protected')).headers(auth(value))
     prot.assertBodyContains({ detail: 'Authenticated user only', user: { id: user.id } })
   })
 })
@@ -103,7 +107,7 @@ test.group('API v1: tokens', (group) => {
     await makeToken(user)
     await makeToken()
 
-    const response = await client.get('/api/v1/tokens').headers(auth(value))
+    const response = await client.get(urlFor('api.v1.tokens.index')).headers(auth(value))
     response.assertStatus(200)
     const tokens = response.body().tokens
     assert.lengthOf(tokens, 2)
@@ -122,7 +126,7 @@ test.group('API v1: tokens', (group) => {
   }) => {
     const { value } = await makeToken()
     const created = await client
-      .post('/api/v1/tokens')
+      .post(urlFor('api.v1.tokens.store'))
       .headers(auth(value))
       .json({ name: 'ci', abilities: ['tokens:read'], expiresIn: '2h' })
     created.assertStatus(201)
@@ -132,11 +136,17 @@ test.group('API v1: tokens', (group) => {
     const hours = (Date.parse(token.expiresAt) - Date.now()) / 3_600_000
     assert.approximately(hours, 2, 0.05)
 
-    assert.equal(await statusOf(client.get('/api/v1/tokens').headers(auth(token.value))), 200)
-    const mint = client.post('/api/v1/tokens').headers(auth(token.value)).json({ name: 'x' })
+    assert.equal(
+      await statusOf(client.get(urlFor('api.v1.tokens.index')).headers(auth(token.value))),
+      200
+    )
+    const mint = client
+      .post(urlFor('api.v1.tokens.store'))
+      .headers(auth(token.value))
+      .json({ name: 'x' })
     assert.equal(await statusOf(mint), 403)
 
-    const list = await client.get('/api/v1/tokens').headers(auth(value))
+    const list = await client.get(urlFor('api.v1.tokens.index')).headers(auth(value))
     assert.notInclude(JSON.stringify(list.body()), token.value)
   })
 
@@ -146,14 +156,14 @@ test.group('API v1: tokens', (group) => {
   }) => {
     const { value } = await makeToken(undefined, ['tokens:write'])
     const response = await client
-      .post('/api/v1/tokens')
+      .post(urlFor('api.v1.tokens.store'))
       .headers(auth(value))
       .json({ name: 'escalate', abilities: ['*'] })
     response.assertStatus(403)
     assert.match(response.body().detail, /abilities/)
 
     const inherited = await client
-      .post('/api/v1/tokens')
+      .post(urlFor('api.v1.tokens.store'))
       .headers(auth(value))
       .json({ name: 'same' })
     inherited.assertStatus(201)
@@ -173,7 +183,10 @@ test.group('API v1: tokens', (group) => {
       { name: 'x', expiresIn: '10 years' },
       { name: 'x', expiresIn: 5 },
     ]) {
-      const response = await client.post('/api/v1/tokens').headers(auth(value)).json(body)
+      const response = await client
+        .post(urlFor('api.v1.tokens.store'))
+        .headers(auth(value))
+        .json(body)
       response.assertStatus(422)
       assert.isString(response.body().detail)
     }
@@ -187,20 +200,24 @@ test.group('API v1: tokens', (group) => {
   test('revoke own token → 204, then it is refused', async ({ client, assert }) => {
     const { user, value } = await makeToken()
     const target = await makeToken(user)
-    const revoke = client.delete(`/api/v1/tokens/${target.token.id}`).headers(auth(value))
+    const revoke = client
+      .delete(urlFor('api.v1.tokens.destroy', { id: target.token.id }))
+      .headers(auth(value))
     assert.equal(await statusOf(revoke), 204)
-    assert.equal(await statusOf(client.get('/api/v1/me').headers(auth(target.value))), 401)
+    assert.equal(await statusOf(client.get(urlFor('api.v1.me')).headers(auth(target.value))), 401)
   })
 
   test("someone else's, unknown or malformed token id → 404", async ({ client, assert }) => {
     const { value } = await makeToken()
     const stranger = await makeToken()
     for (const id of [String(stranger.token.id), '999999', 'abc', '-1', '1.5', '99999999999999']) {
-      const response = await client.delete(`/api/v1/tokens/${id}`).headers(auth(value))
+      const response = await client
+        .delete(urlFor('api.v1.tokens.destroy', { id: id }))
+        .headers(auth(value))
       response.assertStatus(404)
       response.assertBody({ detail: 'Not found.' })
     }
-    assert.equal(await statusOf(client.get('/api/v1/me').headers(auth(stranger.value))), 200)
+    assert.equal(await statusOf(client.get(urlFor('api.v1.me')).headers(auth(stranger.value))), 200)
   })
 
   test('deleting a user removes the tokens (cascade)', async ({ assert }) => {

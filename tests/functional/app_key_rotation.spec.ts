@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import { randomBytes } from 'node:crypto'
 import db from '@adonisjs/lucid/services/db'
 import { AES256GCM } from '@adonisjs/core/encryption/drivers/aes_256_gcm'
@@ -28,7 +29,9 @@ async function sealWithPreviousKey(token: AccessToken, value: string, withKeyId 
 
 /** Status and body of GET /api/v1/me with a key. */
 async function me(key: string) {
-  const response = await rawRequest('/api/v1/me', { headers: { authorization: `Token ${key}` } })
+  const response = await rawRequest(urlFor('api.v1.me'), {
+    headers: { authorization: `Token ${key}` },
+  })
   return { status: response.status, body: await response.json() }
 }
 

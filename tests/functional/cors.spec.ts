@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 
 const ALLOWED = 'https://app.example.test'
 
@@ -9,7 +10,7 @@ test.group('CORS', () => {
     assert,
   }) => {
     const response = await client
-      .options('/api/v1/me')
+      .options(urlFor('api.v1.me'))
       .header('origin', ALLOWED)
       .header('access-control-request-method', 'GET')
       .header('access-control-request-headers', 'authorization')
@@ -21,12 +22,12 @@ test.group('CORS', () => {
 
   test('another origin gets no CORS headers', async ({ assert, client }) => {
     const preflight = await client
-      .options('/api/v1/me')
+      .options(urlFor('api.v1.me'))
       .header('origin', 'https://evil.example')
       .header('access-control-request-method', 'GET')
     assert.isUndefined(preflight.header('access-control-allow-origin'))
 
-    const simple = await client.get('/api/v1/me').header('origin', 'https://evil.example')
+    const simple = await client.get(urlFor('api.v1.me')).header('origin', 'https://evil.example')
     simple.assertStatus(401)
     assert.isUndefined(simple.header('access-control-allow-origin'))
   })
@@ -35,7 +36,7 @@ test.group('CORS', () => {
     client,
     assert,
   }) => {
-    const response = await client.get('/api/v1/me').header('origin', ALLOWED)
+    const response = await client.get(urlFor('api.v1.me')).header('origin', ALLOWED)
     response.assertStatus(401)
     response.assertHeader('access-control-allow-origin', ALLOWED)
     const exposed = response.header('access-control-expose-headers')

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 import tokenService from '#services/token_service'
@@ -45,11 +46,12 @@ test.group('Database faults', (group) => {
       await proxy.start()
       const restore = await routeDatabaseThrough(proxy)
 
-      const me = () => client.get('/api/v1/me').header('authorization', `Token ${value}`)
+      const me = () => client.get(urlFor('api.v1.me')).header('authorization', `Token ${value}`)
       // A key the token cache has not seen: its check needs the database. (Only the pool is
       // cut here; the cache's own LISTEN connection stays up and still vouches for `value`.)
       const { value: unseen } = await tokenService.create(user, { name: 'unseen' })
-      const meUnseen = () => client.get('/api/v1/me').header('authorization', `Token ${unseen}`)
+      const meUnseen = () =>
+        client.get(urlFor('api.v1.me')).header('authorization', `Token ${unseen}`)
       const signIn = () =>
         client.post('/api-token-auth/').json({ username: 'alice', password: PASSWORD })
       const expectStatus = async (request: ReturnType<typeof me>, status: number) => {
@@ -70,7 +72,7 @@ test.group('Database faults', (group) => {
         await proxy.stop()
         assertUnavailable(await meUnseen())
         assertUnavailable(await signIn())
-        const health = await client.get('/health')
+        const health = await client.get(urlFor('health'))
         health.assertStatus(503)
         assert.equal(health.body().database, 'down')
 
@@ -78,13 +80,13 @@ test.group('Database faults', (group) => {
         // (node-postgres connect timeout / pool acquire timeout), no hang.
         await proxy.start('blackhole')
         assertUnavailable(await meUnseen())
-        await expectStatus(client.get('/health'), 503)
+        await expectStatus(client.get(urlFor('health')), 503)
 
         // Back: the same process serves again, no restart.
         await proxy.start('forward')
         await expectStatus(me(), 200)
         await expectStatus(signIn(), 200)
-        await expectStatus(client.get('/health'), 200)
+        await expectStatus(client.get(urlFor('health')), 200)
       } finally {
         await restore()
         await proxy.stop()

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import db from '@adonisjs/lucid/services/db'
 import { DateTime } from 'luxon'
 import gatehouse from '#config/gatehouse'
@@ -16,7 +17,7 @@ import { postForm } from '#tests/helpers/pages'
 type Client = any
 
 async function authorize(client: Client, body: Record<string, unknown> = {}) {
-  const response = await client.post('/api/v1/device/authorize').json(body)
+  const response = await client.post(urlFor('api.v1.device.authorize')).json(body)
   response.assertStatus(200)
   return response.body() as {
     device_code: string
@@ -36,7 +37,7 @@ async function storedColumn<K extends 'status' | 'interval'>(column: K) {
 
 function poll(client: Client, deviceCode: string) {
   return client
-    .post('/api/v1/device/token')
+    .post(urlFor('api.v1.device.token'))
     .json({ grant_type: DEVICE_CODE_GRANT, device_code: deviceCode })
 }
 
@@ -56,7 +57,7 @@ async function expireAll() {
 }
 
 function decide(client: Client, user: User, code: string, decision: 'approve' | 'deny') {
-  return postForm(client, user, '/device/decision', { code, decision }).redirects(0)
+  return postForm(client, user, urlFor('device.decide'), { code, decision }).redirects(0)
 }
 
 test.group('Device sign-in: POST /api/v1/device/authorize', (group) => {
@@ -64,7 +65,7 @@ test.group('Device sign-in: POST /api/v1/device/authorize', (group) => {
 
   test('answers RFC 8628 fields; codes are stored hashed only', async ({ client, assert }) => {
     const response = await client
-      .post('/api/v1/device/authorize')
+      .post(urlFor('api.v1.device.authorize'))
       .json({ name: 'my-cli', abilities: ['tokens:read'] })
     response.assertStatus(200)
     response.assertHeader('cache-control', 'no-store')
@@ -109,7 +110,7 @@ test.group('Device sign-in: POST /api/v1/device/authorize', (group) => {
 
   test('a form body with abilities as one string works too', async ({ client, assert }) => {
     const response = await client
-      .post('/api/v1/device/authorize')
+      .post(urlFor('api.v1.device.authorize'))
       .form({ name: 'form-cli', abilities: 'tokens:read tokens:write' })
     response.assertStatus(200)
     const row = await DeviceAuthorization.firstOrFail()
@@ -125,7 +126,7 @@ test.group('Device sign-in: POST /api/v1/device/authorize', (group) => {
       { title: 'abilities that are not a list', body: { abilities: { a: 1 } } },
     ])
     .run(async ({ client, assert }, { body }) => {
-      const response = await client.post('/api/v1/device/authorize').json(body)
+      const response = await client.post(urlFor('api.v1.device.authorize')).json(body)
       response.assertStatus(400)
       assert.equal(response.body().error, 'invalid_request')
       assert.isString(response.body().error_description)
@@ -135,7 +136,7 @@ test.group('Device sign-in: POST /api/v1/device/authorize', (group) => {
   test('too many requests from one IP are throttled (429)', async ({ client }) => {
     const { requests } = gatehouse.device.authorizeThrottle
     for (let i = 0; i < requests; i++) await authorize(client)
-    const response = await client.post('/api/v1/device/authorize').json({})
+    const response = await client.post(urlFor('api.v1.device.authorize')).json({})
     response.assertStatus(429)
   })
 })
@@ -190,7 +191,7 @@ test.group('Device sign-in: the whole flow over HTTP', (group) => {
     assert.notProperty(owner, 'password')
 
     const protectedResponse = await client
-      .get('/api/v1/protected')
+      .get(urlFor('api.v1.protected'))
       .header('authorization', `Token ${token.value}`)
     protectedResponse.assertStatus(200)
     assert.equal(protectedResponse.body().user.username, 'ada')
@@ -205,7 +206,7 @@ test.group('Device sign-in: the whole flow over HTTP', (group) => {
   test('the same answers with a form body and without grant_type', async ({ client, assert }) => {
     const started = await authorize(client)
     const response = await client
-      .post('/api/v1/device/token')
+      .post(urlFor('api.v1.device.token'))
       .form({ device_code: started.device_code })
     response.assertStatus(400)
     assert.equal(response.body().error, 'authorization_pending')
@@ -229,7 +230,7 @@ test.group('Device sign-in: the whole flow over HTTP', (group) => {
     await expireAll()
 
     const page = await client
-      .get(`/device?code=${started.user_code}`)
+      .get(urlFor('device', {}, { qs: { code: started.user_code } }))
       .withGuard('web')
       .loginAs(user)
     page.assertTextIncludes('data-testid="device-error"')
@@ -347,7 +348,7 @@ test.group('Device sign-in: the whole flow over HTTP', (group) => {
       },
     ])
     .run(async ({ client, assert }, { body, error }) => {
-      const response = await client.post('/api/v1/device/token').json(body)
+      const response = await client.post(urlFor('api.v1.device.token')).json(body)
       response.assertStatus(400)
       response.assertHeader('cache-control', 'no-store')
       assert.equal(response.body().error, error)
@@ -374,7 +375,7 @@ test.group('Device sign-in: secrets stay out of logs', (group) => {
     try {
       const started = await authorize(client)
       await poll(client, started.device_code)
-      await client.post('/api/v1/device/token').form({ device_code: started.device_code })
+      await client.post(urlFor('api.v1.device.token')).form({ device_code: started.device_code })
       await decide(client, user, started.user_code, 'approve')
       await movePollsBack()
       const issued = await poll(client, started.device_code)
@@ -394,13 +395,15 @@ test.group('Device sign-in: the /device page', (group) => {
   test('a guest is sent to sign in, then comes back to the code', async ({ client, assert }) => {
     await makeUser({ username: 'ada' })
     const started = await authorize(client)
-    const guest = await client.get(`/device?code=${started.user_code}`).redirects(0)
+    const guest = await client
+      .get(urlFor('device', {}, { qs: { code: started.user_code } }))
+      .redirects(0)
     guest.assertStatus(302)
     assert.match(guest.header('location') ?? '', /^\/login/)
     guest.assertSession('redirect.intendedUrl', `/device?code=${started.user_code}`)
 
     const signIn = await client
-      .post('/login')
+      .post(urlFor('login.store'))
       .form({ username: 'ada', password: 'correct horse battery' })
       .withCsrfToken()
       .withSession({ 'redirect.intendedUrl': `/device?code=${started.user_code}` })
@@ -412,7 +415,7 @@ test.group('Device sign-in: the /device page', (group) => {
     const user = await makeUser()
     const started = await authorize(client, { name: 'typed' })
     const typed = started.user_code.replace('-', ' ').toLowerCase()
-    const response = await postForm(client, user, '/device', { code: typed })
+    const response = await postForm(client, user, urlFor('device.lookup'), { code: typed })
     response.assertStatus(200)
     response.assertTextIncludes('data-testid="device-confirm"')
     response.assertTextIncludes(started.user_code)
@@ -421,7 +424,7 @@ test.group('Device sign-in: the /device page', (group) => {
 
   test('GET /device shows the form', async ({ client }) => {
     const user = await makeUser()
-    const response = await client.get('/device').withGuard('web').loginAs(user)
+    const response = await client.get(urlFor('device')).withGuard('web').loginAs(user)
     response.assertStatus(200)
     response.assertTextIncludes('<form method="POST" action="/device"')
   })
@@ -430,7 +433,7 @@ test.group('Device sign-in: the /device page', (group) => {
     const user = await makeUser()
     const started = await authorize(client)
     const { requests } = gatehouse.device.userCodeThrottle
-    const attempt = (code: string) => postForm(client, user, '/device', { code })
+    const attempt = (code: string) => postForm(client, user, urlFor('device.lookup'), { code })
 
     for (let i = 0; i < requests; i++) {
       const wrong = await attempt('BBBB-BBBB')
@@ -449,7 +452,7 @@ test.group('Device sign-in: the /device page', (group) => {
     const user = await makeUser()
     const started = await authorize(client)
     await client
-      .post('/device/decision')
+      .post(urlFor('device.decide'))
       .form({ code: started.user_code, decision: 'approve' })
       .withGuard('web')
       .loginAs(user)
@@ -461,7 +464,7 @@ test.group('Device sign-in: the /device page', (group) => {
   test('an unknown decision is refused', async ({ client, assert }) => {
     const user = await makeUser()
     const started = await authorize(client)
-    const response = await postForm(client, user, '/device/decision', {
+    const response = await postForm(client, user, urlFor('device.decide'), {
       code: started.user_code,
       decision: 'maybe',
     })

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import gatehouse from '#config/gatehouse'
 import userService from '#services/user_service'
 import loginThrottle, { ipGroup } from '#services/login_throttle'
@@ -18,7 +19,7 @@ test.group('Login throttling (memory store)', (group) => {
     assert,
   }) => {
     for (let i = 0; i < perUser.requests; i++) {
-      const response = await client.post('/api/v1/auth/login').json({
+      const response = await client.post(urlFor('api.v1.auth.login')).json({
         username: 'alice',
         password: `wrong-${i}`,
       })
@@ -27,7 +28,7 @@ test.group('Login throttling (memory store)', (group) => {
 
     // Blocked: even the right password is not checked now.
     const blocked = await client
-      .post('/api/v1/auth/login')
+      .post(urlFor('api.v1.auth.login'))
       .json({ username: 'alice', password: PASSWORD })
     blocked.assertStatus(429)
     assert.match(
@@ -39,7 +40,7 @@ test.group('Login throttling (memory store)', (group) => {
     // Another username from the same address is not blocked.
     await userService.create({ username: 'bob', password: PASSWORD })
     const other = await client
-      .post('/api/v1/auth/login')
+      .post(urlFor('api.v1.auth.login'))
       .json({ username: 'bob', password: PASSWORD })
     other.assertStatus(200)
   })
@@ -52,7 +53,7 @@ test.group('Login throttling (memory store)', (group) => {
       response.assertStatus(400)
     }
     const blocked = await client
-      .post('/api/v1/auth/login')
+      .post(urlFor('api.v1.auth.login'))
       .json({ username: 'alice', password: PASSWORD })
     blocked.assertStatus(429)
     const drf = await client
@@ -86,14 +87,14 @@ test.group('Login throttling (memory store)', (group) => {
       assert.oneOf(response.status(), [400, 422])
     }
     const blocked = await client
-      .post('/api/v1/auth/login')
+      .post(urlFor('api.v1.auth.login'))
       .json({ username: 'alice', password: PASSWORD })
     blocked.assertStatus(429)
     assert.properties(blocked.body(), ['detail'])
     assert.isAbove(Number(blocked.header('retry-after')), 0)
 
     // Authenticated API calls are not sign-ins: never throttled by this limit.
-    const me = await client.get('/api/v1/me')
+    const me = await client.get(urlFor('api.v1.me'))
     me.assertStatus(401)
   })
 
@@ -104,7 +105,7 @@ test.group('Login throttling (memory store)', (group) => {
     for (let i = 0; i < perUser.requests; i++) {
       const username = i % 2 ? 'carol@example.com' : 'carol'
       const response = await client
-        .post('/api/v1/auth/login')
+        .post(urlFor('api.v1.auth.login'))
         .json({ username, password: `wrong-${i}` })
       response.assertStatus(400)
     }

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import gatehouse from '#config/gatehouse'
 import metricsConfig from '#config/metrics'
 import metricsAccess from '#services/metrics_access'
@@ -22,7 +23,9 @@ async function statusOf(request: Promise<Response>) {
 
 /** The status of GET /metrics, with this Authorization header if any. */
 function scrapeStatus(authorization?: string) {
-  return statusOf(rawRequest('/metrics', { headers: authorization ? { authorization } : {} }))
+  return statusOf(
+    rawRequest(urlFor('metrics'), { headers: authorization ? { authorization } : {} })
+  )
 }
 
 async function scrapeText() {
@@ -31,7 +34,7 @@ async function scrapeText() {
 }
 
 async function scrapeHttp(headers: Record<string, string> = {}) {
-  const response = await rawRequest('/metrics', { headers })
+  const response = await rawRequest(urlFor('metrics'), { headers })
   return {
     status: response.status,
     type: response.headers.get('content-type'),
@@ -61,11 +64,11 @@ async function delta(action: () => Promise<unknown>) {
 }
 
 function me(key: string) {
-  return rawRequest('/api/v1/me', { headers: { authorization: `Token ${key}` } })
+  return rawRequest(urlFor('api.v1.me'), { headers: { authorization: `Token ${key}` } })
 }
 
 function signIn(username: string, password: string) {
-  return rawRequest('/api/v1/auth/login', {
+  return rawRequest(urlFor('api.v1.auth.login'), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username, password }),
@@ -181,7 +184,7 @@ test.group('GET /metrics: counters move', (group) => {
     const moved = await delta(async () => {
       await me(value.slice(0, -1) + (value.endsWith('A') ? 'B' : 'A'))
       await me('gth_short')
-      await rawRequest('/api/v1/me', { headers: { authorization: 'Token a b' } })
+      await rawRequest(urlFor('api.v1.me'), { headers: { authorization: 'Token a b' } })
       await me(expired.value)
       await me(inactive.value)
     })
@@ -243,12 +246,12 @@ test.group('GET /metrics: counters move', (group) => {
     const { value, token } = await makeToken()
     const leaked = await makeToken()
     const moved = await delta(async () => {
-      const response = await rawRequest(`/api/v1/tokens/${token.id}`, {
+      const response = await rawRequest(urlFor('api.v1.tokens.destroy', { id: token.id }), {
         method: 'DELETE',
         headers: { authorization: `Token ${value}` },
       })
       assert.equal(response.status, 204)
-      await rawRequest('/api/v1/tokens/revoke-leaked', {
+      await rawRequest(urlFor('api.v1.tokens.revoke_leaked'), {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ keys: [leaked.value, leaked.value, 'junk'] }),
@@ -263,9 +266,13 @@ test.group('GET /metrics: counters move', (group) => {
     const { token, user } = await makeToken()
     await tokenService.create(user, { name: 'second' })
     const moved = await delta(async () => {
-      const one = await postForm(client, staff, `/admin/tokens/${token.id}/revoke`).redirects(0)
+      const one = await postForm(
+        client,
+        staff,
+        urlFor('admin.tokens.revoke', { id: token.id })
+      ).redirects(0)
       one.assertStatus(302)
-      const all = await postForm(client, staff, `/admin/users/${user.id}/tokens/revoke-all`, {
+      const all = await postForm(client, staff, urlFor('admin.users.revoke_all', { id: user.id }), {
         confirm: 'on',
       }).redirects(0)
       all.assertStatus(302)

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import db from '@adonisjs/lucid/services/db'
 import { isolateEachTest } from '#tests/helpers/database'
 import { PASSWORD, expireToken, makeUser } from '#tests/helpers/factories'
@@ -50,7 +51,7 @@ test.group('POST /api-token-auth/ (DRF obtain_auth_token)', (group) => {
     assert.lengthOf(await liveDefaultTokens(user.id), 1)
 
     const works = await client
-      .get('/api/v1/protected')
+      .get(urlFor('api.v1.protected'))
       .header('Authorization', `Token ${first.body().token}`)
     works.assertStatus(200)
   })
@@ -59,12 +60,14 @@ test.group('POST /api-token-auth/ (DRF obtain_auth_token)', (group) => {
     await makeUser({ username: 'alice' })
     const first = await client.post(URL).json({ username: 'alice', password: PASSWORD })
     const key = first.body().token
-    const logout = await client.post('/api/v1/auth/logout').header('Authorization', `Token ${key}`)
+    const logout = await client
+      .post(urlFor('api.v1.auth.logout'))
+      .header('Authorization', `Token ${key}`)
     logout.assertStatus(204)
 
     const second = await client.post(URL).json({ username: 'alice', password: PASSWORD })
     assert.notEqual(second.body().token, key)
-    const old = await client.get('/api/v1/protected').header('Authorization', `Token ${key}`)
+    const old = await client.get(urlFor('api.v1.protected')).header('Authorization', `Token ${key}`)
     old.assertStatus(401)
   })
 
@@ -81,7 +84,7 @@ test.group('POST /api-token-auth/ (DRF obtain_auth_token)', (group) => {
     assert.notEqual(second.body().token, first.body().token)
     assert.lengthOf(await liveDefaultTokens(user.id), 1)
     const old = await client
-      .get('/api/v1/protected')
+      .get(urlFor('api.v1.protected'))
       .header('Authorization', `Token ${first.body().token}`)
     old.assertBody({ detail: 'Token has expired.' })
   })

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import hash from '@adonisjs/core/services/hash'
 import User from '#models/user'
 import authService from '#services/auth_service'
@@ -53,7 +54,7 @@ test.group('Password-hash queue: bounded, 503 when full', (group) => {
     const release = fillHashQueue()
     try {
       const response = await client
-        .post('/login')
+        .post(urlFor('login.store'))
         .form({ username: 'alice', password: PASSWORD })
         .withCsrfToken()
         .redirects(0)
@@ -75,7 +76,7 @@ test.group('Password-hash queue: bounded, 503 when full', (group) => {
     const release = fillHashQueue()
     let response
     try {
-      response = await postForm(client, user, '/account/password', {
+      response = await postForm(client, user, urlFor('account.password'), {
         currentPassword: PAGE_PASSWORD,
         newPassword: 'a brand new passphrase',
         newPasswordConfirmation: 'a brand new passphrase',
@@ -98,7 +99,7 @@ test.group('Password-hash queue: bounded, 503 when full', (group) => {
     const release = fillHashQueue()
     try {
       const response = await client
-        .get('/api/v1/protected')
+        .get(urlFor('api.v1.protected'))
         .header('authorization', `Token ${value}`)
       response.assertStatus(200)
     } finally {

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import db from '@adonisjs/lucid/services/db'
 import tokenAuthenticator from '#services/token_authenticator'
 import emitter from '@adonisjs/core/services/emitter'
@@ -43,7 +44,7 @@ test.group('Properties: a database copy is useless', (group) => {
       const obtained = await client.post('/api-token-auth/').json({ username, password: PASSWORD })
       keys.push(obtained.body().token)
       const login = await client
-        .post('/api/v1/auth/login')
+        .post(urlFor('api.v1.auth.login'))
         .json({ username, password: PASSWORD, name: 'phone' })
       keys.push(login.body().token.value)
     }
@@ -75,7 +76,7 @@ test.group('Properties: a database copy is useless', (group) => {
       if (cell.length < 8 || /\s/.test(cell)) continue
       for (const scheme of ['Token', 'Bearer']) {
         const response = await client
-          .get('/api/v1/protected')
+          .get(urlFor('api.v1.protected'))
           .header('Authorization', `${scheme} ${cell}`)
         assert.equal(response.status(), 401, `a stored value authenticated (${scheme})`)
       }
@@ -115,7 +116,7 @@ test.group('Properties: cost of a request', (group) => {
     for (const key of [badChecksum, typo, 'garbage', 'gth_short']) {
       const { queries } = await recordQueries(async () => {
         const response = await client
-          .get('/api/v1/protected')
+          .get(urlFor('api.v1.protected'))
           .header('Authorization', `Token ${key}`)
         assert.equal(response.status(), 401)
       })
@@ -132,7 +133,7 @@ test.group('Properties: cost of a request', (group) => {
     const lookups = tokenAuthenticator.lookups
     const first = await recordQueries(async () => {
       const response = await client
-        .get('/api/v1/protected')
+        .get(urlFor('api.v1.protected'))
         .header('Authorization', `Token ${value}`)
       assert.equal(response.status(), 200)
     })
@@ -142,7 +143,7 @@ test.group('Properties: cost of a request', (group) => {
     for (let i = 0; i < 5; i++) {
       const steady = await recordQueries(async () => {
         const response = await client
-          .get('/api/v1/protected')
+          .get(urlFor('api.v1.protected'))
           .header('Authorization', `Bearer ${value}`)
         assert.equal(response.status(), 200)
       })
@@ -155,7 +156,7 @@ test.group('Properties: cost of a request', (group) => {
     const { token } = await makeToken()
     const { writes } = await recordQueries(async () => {
       const response = await client
-        .get('/api/v1/protected')
+        .get(urlFor('api.v1.protected'))
         .header('Authorization', `Token ${generateKey('gth_').value}`)
       assert.equal(response.status(), 401)
     })

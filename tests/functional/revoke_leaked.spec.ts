@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import { randomBytes } from 'node:crypto'
 import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
@@ -9,8 +10,6 @@ import { hashKey } from '#services/token_key'
 import { truncateEachTest } from '#tests/helpers/database'
 import { makeToken, makeUser } from '#tests/helpers/factories'
 import { rawRequest } from '#tests/helpers/http'
-
-const URL = '/api/v1/tokens/revoke-leaked'
 
 /** A token imported from Django REST Framework: a 40-hex key, stored hashed like ours. */
 async function makeDrfToken() {
@@ -29,13 +28,15 @@ async function makeDrfToken() {
 }
 
 async function statusWith(key: string) {
-  const response = await rawRequest('/api/v1/me', { headers: { authorization: `Token ${key}` } })
+  const response = await rawRequest(urlFor('api.v1.me'), {
+    headers: { authorization: `Token ${key}` },
+  })
   return response.status
 }
 
 /** Status, the headers that could tell cases apart, and the body, as a client sees them. */
 async function report(body: unknown) {
-  const response = await rawRequest(URL, {
+  const response = await rawRequest(urlFor('api.v1.tokens.revoke_leaked'), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -115,7 +116,7 @@ test.group('POST /api/v1/tokens/revoke-leaked', (group) => {
     const revoked = await makeToken()
     await tokenService.revoke(revoked.user, revoked.token.id)
 
-    const answer = await rawRequest(URL, {
+    const answer = await rawRequest(urlFor('api.v1.tokens.revoke_leaked'), {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'user-agent': 'scanner/1.0' },
       body: JSON.stringify({ keys: [live.value, drf.value, revoked.value, 'junk'] }),
@@ -217,7 +218,10 @@ test.group('POST /api/v1/tokens/revoke-leaked', (group) => {
 
   test('keys in the query string are not read (URLs end up in logs)', async ({ assert }) => {
     const { value } = await makeToken()
-    const response = await rawRequest(`${URL}?keys=${value}`, { method: 'POST' })
+    const response = await rawRequest(
+      urlFor('api.v1.tokens.revoke_leaked', {}, { qs: { keys: value } }),
+      { method: 'POST' }
+    )
     assert.equal(response.status, 422)
     assert.equal(await statusWith(value), 200)
   })

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import { request } from 'node:http'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
@@ -59,7 +60,7 @@ function call(port: number, method: string, path: string, headers = {}, body?: u
 }
 
 const protectedAs = (port: number, key: string) =>
-  call(port, 'GET', '/api/v1/protected', { authorization: `Token ${key}` })
+  call(port, 'GET', urlFor('api.v1.protected'), { authorization: `Token ${key}` })
 
 async function statusOf(port: number, key: string) {
   const reply = await protectedAs(port, key)
@@ -172,7 +173,9 @@ test.group('Scale-out: two app processes, one PostgreSQL, one Redis', (group) =>
     assert.equal(await statusOf(B, key), 200)
     assert.equal(await statusOf(B, key), 200)
 
-    const logout = await call(A, 'POST', '/api/v1/auth/logout', { authorization: `Token ${key}` })
+    const logout = await call(A, 'POST', urlFor('api.v1.auth.logout'), {
+      authorization: `Token ${key}`,
+    })
     assert.equal(logout.status, 204)
 
     const onB = await firstRefusal(B, key)

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import { isolateEachTest } from '#tests/helpers/database'
 import { expireToken, makeToken, makeUser } from '#tests/helpers/factories'
 import { generateKey } from '#services/token_key'
@@ -50,7 +51,7 @@ test.group('Token authentication: DRF header cases', (group) => {
       },
     ])
     .run(async ({ client }, { header, detail }) => {
-      const request = client.get('/api/v1/protected')
+      const request = client.get(urlFor('api.v1.protected'))
       if (header !== null) request.header('Authorization', header)
       const response = await request
       response.assertStatus(401)
@@ -69,7 +70,7 @@ test.group('Token authentication: DRF header cases', (group) => {
       `token ${value}`,
       `BEARER\t${value}`,
     ]) {
-      const response = await client.get('/api/v1/protected').header('Authorization', header)
+      const response = await client.get(urlFor('api.v1.protected')).header('Authorization', header)
       response.assertStatus(200)
       assert.equal(response.body().detail, 'Authenticated user only')
       assert.equal(response.body().user.username, user.username)
@@ -80,7 +81,7 @@ test.group('Token authentication: DRF header cases', (group) => {
   test('a wrong secret with a valid checksum is "Invalid token."', async ({ client }) => {
     await makeToken()
     const response = await client
-      .get('/api/v1/protected')
+      .get(urlFor('api.v1.protected'))
       .header('Authorization', `Token ${generateKey('gth_').value}`)
     response.assertStatus(401)
     response.assertBody({ detail: 'Invalid token.' })
@@ -89,7 +90,9 @@ test.group('Token authentication: DRF header cases', (group) => {
   test('an expired token is refused with a message that says so', async ({ client }) => {
     const { token, value } = await makeToken()
     await expireToken(token.id)
-    const response = await client.get('/api/v1/protected').header('Authorization', `Token ${value}`)
+    const response = await client
+      .get(urlFor('api.v1.protected'))
+      .header('Authorization', `Token ${value}`)
     response.assertStatus(401)
     response.assertBody({ detail: 'Token has expired.' })
     response.assertHeader('www-authenticate', WWW_AUTHENTICATE)
@@ -98,7 +101,9 @@ test.group('Token authentication: DRF header cases', (group) => {
   test('an inactive user is refused: "User inactive or deleted."', async ({ client }) => {
     const { user, value } = await makeToken()
     await userService.setActive(user, false)
-    const response = await client.get('/api/v1/protected').header('Authorization', `Token ${value}`)
+    const response = await client
+      .get(urlFor('api.v1.protected'))
+      .header('Authorization', `Token ${value}`)
     response.assertStatus(401)
     response.assertBody({ detail: 'User inactive or deleted.' })
   })
@@ -106,30 +111,38 @@ test.group('Token authentication: DRF header cases', (group) => {
   test('a deleted user takes its tokens along (cascade)', async ({ client }) => {
     const { user, value } = await makeToken()
     await user.delete()
-    const response = await client.get('/api/v1/protected').header('Authorization', `Token ${value}`)
+    const response = await client
+      .get(urlFor('api.v1.protected'))
+      .header('Authorization', `Token ${value}`)
     response.assertStatus(401)
     response.assertBody({ detail: 'Invalid token.' })
   })
 
   test('a valid token without a required ability gets 403, not 401', async ({ client }) => {
     const { value } = await makeToken(undefined, ['profile:read'])
-    const response = await client.get('/api/v1/tokens').header('Authorization', `Token ${value}`)
+    const response = await client
+      .get(urlFor('api.v1.tokens.index'))
+      .header('Authorization', `Token ${value}`)
     response.assertStatus(403)
     response.assertBody({ detail: 'You do not have permission to perform this action.' })
 
-    const allowed = await client.get('/api/v1/protected').header('Authorization', `Token ${value}`)
+    const allowed = await client
+      .get(urlFor('api.v1.protected'))
+      .header('Authorization', `Token ${value}`)
     allowed.assertStatus(200)
   })
 
   test('a token with the ability passes', async ({ client }) => {
     const { value } = await makeToken(undefined, ['tokens:read'])
-    const response = await client.get('/api/v1/tokens').header('Authorization', `Bearer ${value}`)
+    const response = await client
+      .get(urlFor('api.v1.tokens.index'))
+      .header('Authorization', `Bearer ${value}`)
     response.assertStatus(200)
   })
 
   test('API errors are JSON whatever Accept says', async ({ client, assert }) => {
     for (const accept of ['text/html', 'text/plain', '*/*', 'application/xml']) {
-      const response = await client.get('/api/v1/protected').header('Accept', accept)
+      const response = await client.get(urlFor('api.v1.protected')).header('Accept', accept)
       response.assertStatus(401)
       assert.match(response.header('content-type') ?? '', /application\/json/)
       response.assertBody({ detail: 'Authentication credentials were not provided.' })
@@ -141,7 +154,7 @@ test.group('Token authentication: DRF header cases', (group) => {
 
   test('loginAs authenticates through the token guard', async ({ client }) => {
     const user = await makeUser()
-    const response = await client.get('/api/v1/me').loginAs(user)
+    const response = await client.get(urlFor('api.v1.me')).loginAs(user)
     response.assertStatus(200)
     response.assertBodyContains({ user: { id: user.id, username: user.username } })
   })

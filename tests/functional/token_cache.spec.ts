@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import { spawn } from 'node:child_process'
 import { Settings } from 'luxon'
 import app from '@adonisjs/core/services/app'
@@ -14,7 +15,6 @@ import userService from '#services/user_service'
 import { dialectName, truncateEachTest } from '#tests/helpers/database'
 import { TcpProxy } from '#tests/helpers/tcp_proxy'
 
-const PROTECTED = '/api/v1/protected'
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function expectStatus(
@@ -99,11 +99,14 @@ test.group('Token cache', (group) => {
     assert,
   }) => {
     const { header } = await cachedToken()
-    await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
+    await expectStatus(client.get(urlFor('api.v1.protected')).header('authorization', header), 200)
 
     const work = await databaseWork(async () => {
       for (let i = 0; i < 5; i++) {
-        await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
+        await expectStatus(
+          client.get(urlFor('api.v1.protected')).header('authorization', header),
+          200
+        )
       }
     })
     assert.deepEqual(work, { queries: 0, lookups: 0 })
@@ -112,54 +115,60 @@ test.group('Token cache', (group) => {
   test('a sign-in or a last-used write evicts nothing', async ({ client, assert }) => {
     const { user, header } = await cachedToken()
     // First use: one lookup, one last-used write (which must not evict what it just stored).
-    await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
+    await expectStatus(client.get(urlFor('api.v1.protected')).header('authorization', header), 200)
     await authService.recordLogin(user)
 
     const work = await databaseWork(async () => {
-      await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
+      await expectStatus(
+        client.get(urlFor('api.v1.protected')).header('authorization', header),
+        200
+      )
     })
     assert.equal(work.lookups, 0)
   })
 
   test('revoked through the API (logout): refused on the next request', async ({ client }) => {
     const { header } = await cachedToken()
-    await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
-    await expectStatus(client.post('/api/v1/auth/logout').header('authorization', header), 204)
-    const response = await client.get(PROTECTED).header('authorization', header)
+    await expectStatus(client.get(urlFor('api.v1.protected')).header('authorization', header), 200)
+    await expectStatus(
+      client.post(urlFor('api.v1.auth.logout')).header('authorization', header),
+      204
+    )
+    const response = await client.get(urlFor('api.v1.protected')).header('authorization', header)
     response.assertStatus(401)
     response.assertBody({ detail: 'Invalid token.' })
   })
 
   test('deactivated through the service: refused on the next request', async ({ client }) => {
     const { user, header } = await cachedToken()
-    await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
+    await expectStatus(client.get(urlFor('api.v1.protected')).header('authorization', header), 200)
     await userService.setActive(user, false)
-    const response = await client.get(PROTECTED).header('authorization', header)
+    const response = await client.get(urlFor('api.v1.protected')).header('authorization', header)
     response.assertStatus(401)
     response.assertBody({ detail: 'User inactive or deleted.' })
   })
 
   test('raw SQL in this process: refused on the next request', async ({ client }) => {
     const { user, token, header } = await cachedToken()
-    await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
+    await expectStatus(client.get(urlFor('api.v1.protected')).header('authorization', header), 200)
     await db.from('users').where('id', user.id).update({ is_active: false })
-    await expectStatus(client.get(PROTECTED).header('authorization', header), 401)
+    await expectStatus(client.get(urlFor('api.v1.protected')).header('authorization', header), 401)
 
     await db.from('users').where('id', user.id).update({ is_active: true })
-    await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
+    await expectStatus(client.get(urlFor('api.v1.protected')).header('authorization', header), 200)
     await db.from('auth_access_tokens').where('id', token.id).delete()
-    await expectStatus(client.get(PROTECTED).header('authorization', header), 401)
+    await expectStatus(client.get(urlFor('api.v1.protected')).header('authorization', header), 401)
   })
 
   test('an expired token is refused even when cached', async ({ client, cleanup }) => {
     const { header } = await cachedToken('1h')
-    await expectStatus(client.get(PROTECTED).header('authorization', header), 200)
+    await expectStatus(client.get(urlFor('api.v1.protected')).header('authorization', header), 200)
     const realNow = Settings.now
     cleanup(() => {
       Settings.now = realNow
     })
     Settings.now = () => Date.now() + 2 * 3600 * 1000
-    const response = await client.get(PROTECTED).header('authorization', header)
+    const response = await client.get(urlFor('api.v1.protected')).header('authorization', header)
     response.assertStatus(401)
     response.assertBody({ detail: 'Token has expired.' })
   })
@@ -195,7 +204,7 @@ test.group('Token cache', (group) => {
   ] as const) {
     test(`${what} by raw SQL from another process is refused`, async ({ client, assert }) => {
       const { user, header } = await cachedToken()
-      const get = () => client.get(PROTECTED).header('authorization', header)
+      const get = () => client.get(urlFor('api.v1.protected')).header('authorization', header)
       await expectStatus(get(), 200)
       const work = await databaseWork(async () => expectStatus(get(), 200))
       assert.equal(work.lookups, 0, 'answered from the cache before the change')

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import { DateTime } from 'luxon'
 import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
@@ -19,7 +20,10 @@ test.group('Token expiry', (group) => {
 
   test('new tokens get the configured default lifetime', async ({ client, assert }) => {
     const user = await userService.create({ username: 'alice', password: PASSWORD })
-    const response = await client.post('/api/v1/tokens').loginAs(user).json({ name: 'ci' })
+    const response = await client
+      .post(urlFor('api.v1.tokens.store'))
+      .loginAs(user)
+      .json({ name: 'ci' })
     response.assertStatus(201)
 
     const expected = tokenService.expiresAt(undefined)
@@ -33,13 +37,13 @@ test.group('Token expiry', (group) => {
     const { token, value } = await tokenService.create(user, { name: 'old' })
     await expire(token.id)
 
-    const response = await client.get('/api/v1/me').header('authorization', `Token ${value}`)
+    const response = await client.get(urlFor('api.v1.me')).header('authorization', `Token ${value}`)
     response.assertStatus(401)
     response.assertBody({ detail: 'Token has expired.' })
 
     // Inactive user and expired token: the expiry answers first.
     await userService.setActive(user, false)
-    const again = await client.get('/api/v1/me').header('authorization', `Bearer ${value}`)
+    const again = await client.get(urlFor('api.v1.me')).header('authorization', `Bearer ${value}`)
     again.assertBody({ detail: 'Token has expired.' })
   })
 })
@@ -53,14 +57,14 @@ test.group('Token rotation', (group) => {
   }) => {
     const user = await userService.create({ username: 'alice', password: PASSWORD })
     const created = await client
-      .post('/api/v1/tokens')
+      .post(urlFor('api.v1.tokens.store'))
       .loginAs(user)
       .json({ name: 'deploy', abilities: ['tokens:read', 'tokens:write'], expiresIn: '7d' })
     const old = created.body().token
 
     const before = DateTime.now()
     const rotated = await client
-      .post(`/api/v1/tokens/${old.id}/rotate`)
+      .post(urlFor('api.v1.tokens.rotate', { id: old.id }))
       .header('authorization', `Token ${old.value}`)
     rotated.assertStatus(201)
     const { token: successor, previous } = rotated.body()
@@ -80,11 +84,11 @@ test.group('Token rotation', (group) => {
     assert.isTrue(oldExpiry > before && oldExpiry <= graceEnd.plus({ seconds: 5 }))
 
     for (const key of [old.value, successor.value]) {
-      const me = await client.get('/api/v1/me').header('authorization', `Token ${key}`)
+      const me = await client.get(urlFor('api.v1.me')).header('authorization', `Token ${key}`)
       me.assertStatus(200)
     }
     const list = await client
-      .get('/api/v1/tokens')
+      .get(urlFor('api.v1.tokens.index'))
       .header('authorization', `Token ${successor.value}`)
     assert.notInclude(JSON.stringify(list.body()), successor.value)
   })
@@ -95,12 +99,12 @@ test.group('Token rotation', (group) => {
     const result = await tokenService.rotate(user, token.id, '0s')
     assert.isTrue(result.ok)
 
-    const old = await client.get('/api/v1/me').header('authorization', `Token ${value}`)
+    const old = await client.get(urlFor('api.v1.me')).header('authorization', `Token ${value}`)
     old.assertStatus(401)
     old.assertBody({ detail: 'Token has expired.' })
     if (!result.ok) return
     const fresh = await client
-      .get('/api/v1/me')
+      .get(urlFor('api.v1.me'))
       .header('authorization', `Token ${result.successor.value}`)
     fresh.assertStatus(200)
   })
@@ -117,7 +121,7 @@ test.group('Token rotation', (group) => {
     const [token] = await tokenService.list(user)
 
     const rotated = await client
-      .post(`/api/v1/tokens/${token.id}/rotate`)
+      .post(urlFor('api.v1.tokens.rotate', { id: token.id }))
       .header('authorization', `Token ${key}`)
     rotated.assertStatus(201)
     assert.isTrue(rotated.body().token.getOrCreate)
@@ -130,7 +134,7 @@ test.group('Token rotation', (group) => {
 
     // The old one no longer holds the get-or-create role: still one such token.
     const twice = await client
-      .post(`/api/v1/tokens/${token.id}/rotate`)
+      .post(urlFor('api.v1.tokens.rotate', { id: token.id }))
       .header('authorization', `Token ${again.body().token}`)
     assert.oneOf(twice.status(), [201, 409])
     const live = await AccessToken.query()
@@ -146,12 +150,12 @@ test.group('Token rotation', (group) => {
     const writer = await tokenService.create(user, { name: 'writer', abilities: ['tokens:write'] })
 
     const denied = await client
-      .post(`/api/v1/tokens/${reader.token.id}/rotate`)
+      .post(urlFor('api.v1.tokens.rotate', { id: reader.token.id }))
       .header('authorization', `Token ${reader.value}`)
     denied.assertStatus(403)
 
     const widen = await client
-      .post(`/api/v1/tokens/${full.token.id}/rotate`)
+      .post(urlFor('api.v1.tokens.rotate', { id: full.token.id }))
       .header('authorization', `Token ${writer.value}`)
     widen.assertStatus(403)
     widen.assertBody({ detail: 'A token cannot rotate a token with abilities it does not have.' })
@@ -165,11 +169,13 @@ test.group('Token rotation', (group) => {
     await expire(expired.token.id)
 
     for (const id of [bobs.token.id, 999999, 'abc', '1e3', '-1']) {
-      const response = await client.post(`/api/v1/tokens/${id}/rotate`).loginAs(alice)
+      const response = await client.post(urlFor('api.v1.tokens.rotate', { id: id })).loginAs(alice)
       response.assertStatus(404)
       response.assertBody({ detail: 'Not found.' })
     }
-    const response = await client.post(`/api/v1/tokens/${expired.token.id}/rotate`).loginAs(alice)
+    const response = await client
+      .post(urlFor('api.v1.tokens.rotate', { id: expired.token.id }))
+      .loginAs(alice)
     response.assertStatus(400)
     response.assertBody({ detail: 'Token has expired and cannot be rotated.' })
   })

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import gatehouse from '#config/gatehouse'
@@ -29,11 +30,11 @@ test.group('Security: logout-all needs tokens:write', (group) => {
     const { user, value } = await makeToken(undefined, ['profile:read'])
     const full = await makeToken(user, ['*'])
 
-    const response = await client.post('/api/v1/auth/logout-all').headers(auth(value))
+    const response = await client.post(urlFor('api.v1.auth.logout_all')).headers(auth(value))
     response.assertStatus(403)
     response.assertBody({ detail: 'You do not have permission to perform this action.' })
     assert.equal(await countTokens(user), 2)
-    assert.equal(await statusOf(client.get('/api/v1/me').headers(auth(full.value))), 200)
+    assert.equal(await statusOf(client.get(urlFor('api.v1.me')).headers(auth(full.value))), 200)
   })
 
   test('a tokens:write token can; any token can still log itself out', async ({
@@ -43,12 +44,15 @@ test.group('Security: logout-all needs tokens:write', (group) => {
     const { user, value } = await makeToken(undefined, ['profile:read'])
     const writer = await makeToken(user, ['tokens:write'])
 
-    assert.equal(await statusOf(client.post('/api/v1/auth/logout').headers(auth(value))), 204)
-    assert.equal(await statusOf(client.get('/api/v1/me').headers(auth(value))), 401)
+    assert.equal(
+      await statusOf(client.post(urlFor('api.v1.auth.logout')).headers(auth(value))),
+      204
+    )
+    assert.equal(await statusOf(client.get(urlFor('api.v1.me')).headers(auth(value))), 401)
     assert.equal(await countTokens(user), 1)
 
     await makeToken(user, ['*'])
-    const all = client.post('/api/v1/auth/logout-all').headers(auth(writer.value))
+    const all = client.post(urlFor('api.v1.auth.logout_all')).headers(auth(writer.value))
     assert.equal(await statusOf(all), 204)
     assert.equal(await countTokens(user), 0)
   })
@@ -65,7 +69,7 @@ test.group('Security: a token cannot mint a token that outlives it', (group) => 
     const caller = await tokenService.create(user, { name: 'short', expiresIn: '1h' })
 
     const response = await client
-      .post('/api/v1/tokens')
+      .post(urlFor('api.v1.tokens.store'))
       .headers(auth(caller.value))
       .json({ name: 'forever', expiresIn: 'never' })
     response.assertStatus(201)
@@ -88,7 +92,7 @@ test.group('Security: a token cannot mint a token that outlives it', (group) => 
     const user = await makeUser()
     const caller = await tokenService.create(user, { name: 'week', expiresIn: '7d' })
     const response = await client
-      .post('/api/v1/tokens')
+      .post(urlFor('api.v1.tokens.store'))
       .headers(auth(caller.value))
       .json({ name: 'hour', expiresIn: '1h' })
     response.assertStatus(201)
@@ -105,7 +109,7 @@ test.group('Security: a token cannot mint a token that outlives it', (group) => 
     const user = await makeUser()
     const caller = await tokenService.create(user, { name: 'root', expiresIn: 'never' })
     const response = await client
-      .post('/api/v1/tokens')
+      .post(urlFor('api.v1.tokens.store'))
       .headers(auth(caller.value))
       .json({ name: 'forever', expiresIn: 'never' })
     response.assertStatus(201)
@@ -129,7 +133,7 @@ test.group('Security: a token cannot mint a token that outlives it', (group) => 
       .update({ created_at: createdAt.toFormat(format), expires_at: expiresAt.toFormat(format) })
 
     const response = await client
-      .post(`/api/v1/tokens/${old.token.id}/rotate`)
+      .post(urlFor('api.v1.tokens.rotate', { id: old.token.id }))
       .headers(auth(old.value))
     response.assertStatus(201)
     const successor = await AccessToken.findOrFail(response.body().token.id)
@@ -145,7 +149,7 @@ test.group('Security: a token cannot mint a token that outlives it', (group) => 
     const target = await tokenService.create(user, { name: 'long', expiresIn: 'never' })
     const caller = await tokenService.create(user, { name: 'short', expiresIn: '2h' })
     const response = await client
-      .post(`/api/v1/tokens/${target.token.id}/rotate`)
+      .post(urlFor('api.v1.tokens.rotate', { id: target.token.id }))
       .headers(auth(caller.value))
     response.assertStatus(201)
     const expiresAt = Date.parse(response.body().token.expiresAt)
@@ -180,7 +184,9 @@ test.group('Security: exactly one rotation of a token succeeds', (group) => {
 
       const responses = await Promise.all(
         Array.from({ length: 5 }, () =>
-          client.post(`/api/v1/tokens/${target.token.id}/rotate`).headers(auth(caller.value))
+          client
+            .post(urlFor('api.v1.tokens.rotate', { id: target.token.id }))
+            .headers(auth(caller.value))
         )
       )
       const statuses = responses.map((response) => response.status()).sort()
@@ -204,10 +210,14 @@ test.group('Security: exactly one rotation of a token succeeds', (group) => {
     const user = await makeUser()
     const { token, value } = await tokenService.getOrCreate(user)
 
-    const first = await client.post(`/api/v1/tokens/${token.id}/rotate`).headers(auth(value))
+    const first = await client
+      .post(urlFor('api.v1.tokens.rotate', { id: token.id }))
+      .headers(auth(value))
     first.assertStatus(201)
     // The old key still works (grace period) but cannot rotate again.
-    const again = await client.post(`/api/v1/tokens/${token.id}/rotate`).headers(auth(value))
+    const again = await client
+      .post(urlFor('api.v1.tokens.rotate', { id: token.id }))
+      .headers(auth(value))
     again.assertStatus(409)
     again.assertBody({ detail: 'Token has already been rotated.' })
 
@@ -221,7 +231,9 @@ test.group('Security: exactly one rotation of a token succeeds', (group) => {
           .toFormat(db.connection().dialect.dateTimeFormat),
       })
     const successor = first.body().token.value
-    const late = await client.post(`/api/v1/tokens/${token.id}/rotate`).headers(auth(successor))
+    const late = await client
+      .post(urlFor('api.v1.tokens.rotate', { id: token.id }))
+      .headers(auth(successor))
     late.assertStatus(409)
     assert.equal(await countTokens(user), 2)
   })
@@ -238,7 +250,10 @@ test.group('Security: tokens.maxPerUser', (group) => {
     const { user, value } = await makeToken(undefined, ['*'])
     await insertTokens(user, max - 1)
 
-    const response = await client.post('/api/v1/tokens').headers(auth(value)).json({ name: 'one' })
+    const response = await client
+      .post(urlFor('api.v1.tokens.store'))
+      .headers(auth(value))
+      .json({ name: 'one' })
     response.assertStatus(409)
     assert.equal(
       response.body().detail,
@@ -253,14 +268,25 @@ test.group('Security: tokens.maxPerUser', (group) => {
     await insertTokens(user, 10, DateTime.now().minus({ days: 1 }))
     await insertTokens(user, max - 2)
 
-    const one = await client.post('/api/v1/tokens').headers(auth(value)).json({ name: 'last' })
+    const one = await client
+      .post(urlFor('api.v1.tokens.store'))
+      .headers(auth(value))
+      .json({ name: 'last' })
     one.assertStatus(201)
-    const over = await client.post('/api/v1/tokens').headers(auth(value)).json({ name: 'over' })
+    const over = await client
+      .post(urlFor('api.v1.tokens.store'))
+      .headers(auth(value))
+      .json({ name: 'over' })
     over.assertStatus(409)
 
-    const destroy = client.delete(`/api/v1/tokens/${one.body().token.id}`).headers(auth(value))
+    const destroy = client
+      .delete(urlFor('api.v1.tokens.destroy', { id: one.body().token.id }))
+      .headers(auth(value))
     assert.equal(await statusOf(destroy), 204)
-    const again = await client.post('/api/v1/tokens').headers(auth(value)).json({ name: 'again' })
+    const again = await client
+      .post(urlFor('api.v1.tokens.store'))
+      .headers(auth(value))
+      .json({ name: 'again' })
     again.assertStatus(201)
   })
 
@@ -281,7 +307,7 @@ test.group('Security: tokens.maxPerUser', (group) => {
     assert.equal(drf.body().token, existing.value)
 
     const named = await client
-      .post('/api/v1/auth/login')
+      .post(urlFor('api.v1.auth.login'))
       .json({ username: 'alice', password: PASSWORD, name: 'laptop' })
     named.assertStatus(409)
     assert.include(named.body().detail, `already have ${max} live tokens`)
@@ -296,7 +322,7 @@ test.group('Security: tokens.maxPerUser', (group) => {
     const responses = await Promise.all(
       Array.from({ length: 6 }, (_, index) =>
         client
-          .post('/api/v1/tokens')
+          .post(urlFor('api.v1.tokens.store'))
           .headers(auth(value))
           .json({ name: `p${index}` })
       )
@@ -321,18 +347,21 @@ test.group('Security: answers that carry a key are not cached', (group) => {
     drf.assertHeader('cache-control', 'no-store')
 
     const login = await client
-      .post('/api/v1/auth/login')
+      .post(urlFor('api.v1.auth.login'))
       .json({ username: 'alice', password: PASSWORD })
     login.assertStatus(200)
     login.assertHeader('cache-control', 'no-store')
 
     const key = login.body().token.value
-    const created = await client.post('/api/v1/tokens').headers(auth(key)).json({ name: 'ci' })
+    const created = await client
+      .post(urlFor('api.v1.tokens.store'))
+      .headers(auth(key))
+      .json({ name: 'ci' })
     created.assertStatus(201)
     created.assertHeader('cache-control', 'no-store')
 
     const rotated = await client
-      .post(`/api/v1/tokens/${created.body().token.id}/rotate`)
+      .post(urlFor('api.v1.tokens.rotate', { id: created.body().token.id }))
       .headers(auth(key))
     rotated.assertStatus(201)
     rotated.assertHeader('cache-control', 'no-store')

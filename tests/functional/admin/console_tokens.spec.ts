@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import AccessToken from '#models/access_token'
@@ -40,7 +41,10 @@ test.group('Console: a user’s page', (group) => {
       ip: '203.0.113.5',
     })
 
-    const response = await client.get(`/admin/users/${user.id}`).withGuard('web').loginAs(staff)
+    const response = await client
+      .get(urlFor('admin.users.show', { id: user.id }))
+      .withGuard('web')
+      .loginAs(staff)
     response.assertStatus(200)
     response.assertHeader('cache-control', 'no-store')
     const html = response.text()
@@ -70,32 +74,39 @@ test.group('Console: a user’s page', (group) => {
     const two = await tokenService.create(user, { name: 'two' })
     const three = await tokenService.create(user, { name: 'three' })
 
-    const revoked = await postForm(client, staff, `/admin/tokens/${one.token.id}/revoke`, {
-      returnTo: `/admin/users/${user.id}`,
-    }).redirects(0)
+    const revoked = await postForm(
+      client,
+      staff,
+      urlFor('admin.tokens.revoke', { id: one.token.id }),
+      {
+        returnTo: `/admin/users/${user.id}`,
+      }
+    ).redirects(0)
     revoked.assertHeader('location', `/admin/users/${user.id}`)
     revoked.assertFlashMessage(
       'success',
       `Token “one” of “${user.username}” revoked. Requests using it are now refused.`
     )
-    const refused = await client.get('/api/v1/me').header('authorization', `Token ${one.value}`)
+    const refused = await client
+      .get(urlFor('api.v1.me'))
+      .header('authorization', `Token ${one.value}`)
     refused.assertStatus(401)
 
     const unconfirmed = await postForm(
       client,
       staff,
-      `/admin/users/${user.id}/tokens/revoke-all`
+      urlFor('admin.users.revoke_all', { id: user.id })
     ).redirects(0)
     unconfirmed.assertStatus(302)
     assert.lengthOf(await tokenService.list(user), 2)
 
-    const all = await postForm(client, staff, `/admin/users/${user.id}/tokens/revoke-all`, {
+    const all = await postForm(client, staff, urlFor('admin.users.revoke_all', { id: user.id }), {
       confirm: 'on',
     }).redirects(0)
     all.assertFlashMessage('success', `2 tokens of “${user.username}” revoked.`)
     assert.lengthOf(await tokenService.list(user), 0)
     for (const key of [two.value, three.value]) {
-      const response = await client.get('/api/v1/me').header('authorization', `Token ${key}`)
+      const response = await client.get(urlFor('api.v1.me')).header('authorization', `Token ${key}`)
       response.assertStatus(401)
     }
 
@@ -103,7 +114,10 @@ test.group('Console: a user’s page', (group) => {
       ['token.revoked', 'staff', staff.id, user.id],
       ['token.revoked', 'staff', staff.id, user.id],
     ])
-    const page = await client.get(`/admin/users/${user.id}`).withGuard('web').loginAs(staff)
+    const page = await client
+      .get(urlFor('admin.users.show', { id: user.id }))
+      .withGuard('web')
+      .loginAs(staff)
     page.assertTextIncludes(`by staff ${staff.username}`)
     page.assertTextIncludes('All tokens revoked (2)')
     const [first] = await AuditEvent.query().orderBy('id')
@@ -118,13 +132,13 @@ test.group('Console: a user’s page', (group) => {
     const response = await postForm(
       client,
       staff,
-      `/admin/tokens/${key.token.id}/revoke`
+      urlFor('admin.tokens.revoke', { id: key.token.id })
     ).redirects(0)
     response.assertFlashMessage(
       'error',
       'Only a superuser can change a superuser’s account or tokens.'
     )
-    const all = await postForm(client, staff, `/admin/users/${root.id}/tokens/revoke-all`, {
+    const all = await postForm(client, staff, urlFor('admin.users.revoke_all', { id: root.id }), {
       confirm: 'on',
     }).redirects(0)
     all.assertFlashMessage('error', 'Only a superuser can change a superuser’s account or tokens.')
@@ -137,7 +151,7 @@ test.group('Console: a user’s page', (group) => {
     assert,
   }) => {
     const staff = await makeAccount({ role: 'staff' })
-    const response = await postForm(client, staff, '/admin/tokens/424242/revoke', {
+    const response = await postForm(client, staff, urlFor('admin.tokens.revoke', { id: 424242 }), {
       returnTo: 'https://evil.example/admin',
     }).redirects(0)
     response.assertHeader('location', '/admin/tokens')
@@ -179,7 +193,11 @@ test.group('Console: live tokens across users', (group) => {
       .update({ created_at: stamp(now.minus({ days: 100 })) })
 
     const list = async (qs: Record<string, string | number>) => {
-      const response = await client.get('/admin/tokens').qs(qs).withGuard('web').loginAs(staff)
+      const response = await client
+        .get(urlFor('admin.tokens.index'))
+        .qs(qs)
+        .withGuard('web')
+        .loginAs(staff)
       response.assertStatus(200)
       return rows(response.text())
     }
@@ -207,7 +225,7 @@ test.group('Console: live tokens across users', (group) => {
       forever.token.id,
     ])
 
-    const page = await client.get('/admin/tokens').withGuard('web').loginAs(staff)
+    const page = await client.get(urlFor('admin.tokens.index')).withGuard('web').loginAs(staff)
     const html = page.text()
     page.assertHeader('cache-control', 'no-store')
     assert.include(html, '4 live tokens')
@@ -220,15 +238,20 @@ test.group('Console: live tokens across users', (group) => {
     const key = await tokenService.create(user, { name: 'ci' })
 
     const page = await client
-      .get('/admin/tokens')
+      .get(urlFor('admin.tokens.index'))
       .qs({ user: 'ada' })
       .withGuard('web')
       .loginAs(staff)
     assert.include(page.text(), 'name="returnTo" value="/admin/tokens?user=ada"')
 
-    const response = await postForm(client, staff, `/admin/tokens/${key.token.id}/revoke`, {
-      returnTo: '/admin/tokens?user=ada',
-    }).redirects(0)
+    const response = await postForm(
+      client,
+      staff,
+      urlFor('admin.tokens.revoke', { id: key.token.id }),
+      {
+        returnTo: '/admin/tokens?user=ada',
+      }
+    ).redirects(0)
     response.assertHeader('location', '/admin/tokens?user=ada')
     assert.isNull(await AccessToken.find(key.token.id))
     assert.deepEqual(await auditRows(), [['token.revoked', 'staff', staff.id, user.id]])
@@ -242,7 +265,11 @@ test.group('Console: live tokens across users', (group) => {
       { unused: 'many' },
       { expiring: 99999 },
     ]) {
-      const response = await client.get('/admin/tokens').qs(qs).withGuard('web').loginAs(staff)
+      const response = await client
+        .get(urlFor('admin.tokens.index'))
+        .qs(qs)
+        .withGuard('web')
+        .loginAs(staff)
       response.assertStatus(400)
       response.assertTextIncludes('These filters cannot be used')
     }

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import User from '#models/user'
@@ -38,12 +39,16 @@ test.group('Console: the users list', (group) => {
     await signedInAt(dave, 5)
 
     const list = async (qs: Record<string, string>) => {
-      const response = await client.get('/admin/users').qs(qs).withGuard('web').loginAs(staff)
+      const response = await client
+        .get(urlFor('admin.users.index'))
+        .qs(qs)
+        .withGuard('web')
+        .loginAs(staff)
       response.assertStatus(200)
       return listed(response.text())
     }
 
-    const all = await client.get('/admin/users').withGuard('web').loginAs(staff)
+    const all = await client.get(urlFor('admin.users.index')).withGuard('web').loginAs(staff)
     assert.deepEqual(listed(all.text()), ['ada', 'bob', 'carol', 'dave_x', 'root'])
     all.assertTextIncludes('5 users')
 
@@ -78,7 +83,7 @@ test.group('Console: the users list', (group) => {
     )
 
     const first = await client
-      .get('/admin/users')
+      .get(urlFor('admin.users.index'))
       .qs({ q: 'member' })
       .withGuard('web')
       .loginAs(staff)
@@ -89,7 +94,7 @@ test.group('Console: the users list', (group) => {
     first.assertTextIncludes('href="/admin/users?q=member&amp;page=2"')
 
     const second = await client
-      .get('/admin/users')
+      .get(urlFor('admin.users.index'))
       .qs({ q: 'member', page: 2 })
       .withGuard('web')
       .loginAs(staff)
@@ -105,7 +110,11 @@ test.group('Console: the users list', (group) => {
   test('bad filters are a 400 with the reason, never a 500', async ({ client }) => {
     const staff = await makeAccount({ role: 'staff' })
     for (const qs of [{ status: 'deleted' }, { sort: 'password' }, { page: '0' }, { page: 'x' }]) {
-      const response = await client.get('/admin/users').qs(qs).withGuard('web').loginAs(staff)
+      const response = await client
+        .get(urlFor('admin.users.index'))
+        .qs(qs)
+        .withGuard('web')
+        .loginAs(staff)
       response.assertStatus(400)
       response.assertTextIncludes('These filters cannot be used')
     }
@@ -120,7 +129,7 @@ test.group('Console: adding a user', (group) => {
     assert,
   }) => {
     const staff = await makeAccount({ role: 'staff' })
-    const response = await postForm(client, staff, '/admin/users', {
+    const response = await postForm(client, staff, urlFor('admin.users.store'), {
       username: 'newbie',
       email: 'Newbie@Example.com',
       password: PASSWORD,
@@ -147,14 +156,17 @@ test.group('Console: adding a user', (group) => {
       passwordConfirmation: PASSWORD,
       isStaff: 'on',
     }
-    const refused = await postForm(client, staff, '/admin/users', form).redirects(0)
+    const refused = await postForm(client, staff, urlFor('admin.users.store'), form).redirects(0)
     refused.assertHeader('location', '/admin/users/new')
     refused.assertFlashMessage('error', 'Only a superuser can create staff members or superusers.')
     assert.isNull(await User.findBy('username', 'sidekick'))
     assert.deepEqual(await auditRows(), [])
 
     const root = await makeAccount({ role: 'superuser' })
-    await postForm(client, root, '/admin/users', { ...form, isSuperuser: 'on' }).redirects(0)
+    await postForm(client, root, urlFor('admin.users.store'), {
+      ...form,
+      isSuperuser: 'on',
+    }).redirects(0)
     const made = await User.findByOrFail('username', 'sidekick')
     assert.isTrue(made.isStaff)
     assert.isTrue(made.isSuperuser)
@@ -178,7 +190,7 @@ test.group('Console: adding a user', (group) => {
       },
     ]
     for (const { form, field } of cases) {
-      const response = await postForm(client, staff, '/admin/users', form).redirects(0)
+      const response = await postForm(client, staff, urlFor('admin.users.store'), form).redirects(0)
       response.assertStatus(302)
       response.assertFlashMessage('inputErrorsBag', response.flashMessages().inputErrorsBag)
       assert.property(response.flashMessages().inputErrorsBag, field)
@@ -187,7 +199,7 @@ test.group('Console: adding a user', (group) => {
       ['taken', 'A user named "taken" already exists.'],
       ['has space', 'Username must be 1-150 characters: letters, digits and @ . + - _ only.'],
     ]) {
-      const response = await postForm(client, staff, '/admin/users', {
+      const response = await postForm(client, staff, urlFor('admin.users.store'), {
         username,
         password: PASSWORD,
         passwordConfirmation: PASSWORD,
@@ -195,7 +207,7 @@ test.group('Console: adding a user', (group) => {
       response.assertFlashMessage('error', message)
       assert.notProperty(response.flashMessages(), 'password')
     }
-    const short = await postForm(client, staff, '/admin/users', {
+    const short = await postForm(client, staff, urlFor('admin.users.store'), {
       username: 'shorty',
       password: 'short',
       passwordConfirmation: 'short',
@@ -216,13 +228,15 @@ test.group('Console: activating, deactivating, staff status', (group) => {
     const staff = await makeAccount({ role: 'staff' })
     const user = await makeAccount()
     const { value } = await tokenService.create(user, { name: 'laptop' })
-    const me = () => client.get('/api/v1/me').header('authorization', `Token ${value}`)
+    const me = () => client.get(urlFor('api.v1.me')).header('authorization', `Token ${value}`)
     const before = await me()
     before.assertStatus(200)
 
-    const response = await postForm(client, staff, `/admin/users/${user.id}/deactivate`).redirects(
-      0
-    )
+    const response = await postForm(
+      client,
+      staff,
+      urlFor('admin.users.deactivate', { id: user.id })
+    ).redirects(0)
     response.assertHeader('location', `/admin/users/${user.id}`)
     await user.refresh()
     assert.isFalse(user.isActive)
@@ -230,11 +244,11 @@ test.group('Console: activating, deactivating, staff status', (group) => {
     const api = await me()
     api.assertStatus(401)
     api.assertBody({ detail: 'User inactive or deleted.' })
-    const page = await client.get('/dashboard').withGuard('web').loginAs(user).redirects(0)
+    const page = await client.get(urlFor('dashboard')).withGuard('web').loginAs(user).redirects(0)
     page.assertStatus(302)
     page.assertHeader('location', '/login')
 
-    await postForm(client, staff, `/admin/users/${user.id}/activate`).redirects(0)
+    await postForm(client, staff, urlFor('admin.users.activate', { id: user.id })).redirects(0)
     await user.refresh()
     assert.isTrue(user.isActive)
     const after = await me()
@@ -253,13 +267,25 @@ test.group('Console: activating, deactivating, staff status', (group) => {
     const staff = await makeAccount({ role: 'staff' })
     const root = await makeAccount({ role: 'superuser' })
 
-    const self = await postForm(client, staff, `/admin/users/${staff.id}/deactivate`).redirects(0)
+    const self = await postForm(
+      client,
+      staff,
+      urlFor('admin.users.deactivate', { id: staff.id })
+    ).redirects(0)
     self.assertFlashMessage('error', 'You cannot deactivate your own account.')
 
-    const up = await postForm(client, staff, `/admin/users/${root.id}/deactivate`).redirects(0)
+    const up = await postForm(
+      client,
+      staff,
+      urlFor('admin.users.deactivate', { id: root.id })
+    ).redirects(0)
     up.assertFlashMessage('error', 'Only a superuser can change a superuser’s account or tokens.')
 
-    const rootSelf = await postForm(client, root, `/admin/users/${root.id}/deactivate`).redirects(0)
+    const rootSelf = await postForm(
+      client,
+      root,
+      urlFor('admin.users.deactivate', { id: root.id })
+    ).redirects(0)
     rootSelf.assertFlashMessage('error', 'You cannot deactivate your own account.')
 
     await staff.refresh()
@@ -279,7 +305,7 @@ test.group('Console: activating, deactivating, staff status', (group) => {
       const response = await postForm(
         client,
         staff,
-        `/admin/users/${target.id}/roles`,
+        urlFor('admin.users.roles', { id: target.id }),
         form
       ).redirects(0)
       response.assertFlashMessage('error', 'Only a superuser can grant or remove staff status.')
@@ -288,7 +314,10 @@ test.group('Console: activating, deactivating, staff status', (group) => {
     await staff.refresh()
     assert.isFalse(user.isStaff)
     assert.isFalse(staff.isSuperuser)
-    const page = await client.get(`/admin/users/${user.id}`).withGuard('web').loginAs(staff)
+    const page = await client
+      .get(urlFor('admin.users.show', { id: user.id }))
+      .withGuard('web')
+      .loginAs(staff)
     assert.notInclude(page.text(), 'data-testid="roles-form"')
     assert.deepEqual(await auditRows(), [])
   })
@@ -300,7 +329,7 @@ test.group('Console: activating, deactivating, staff status', (group) => {
     const root = await makeAccount({ role: 'superuser' })
     const user = await makeAccount()
     const post = (target: User, form: Record<string, string>) =>
-      postForm(client, root, `/admin/users/${target.id}/roles`, form).redirects(0)
+      postForm(client, root, urlFor('admin.users.roles', { id: target.id }), form).redirects(0)
 
     await post(user, { isStaff: 'on' })
     await user.refresh()
@@ -336,7 +365,11 @@ test.group('Console: activating, deactivating, staff status', (group) => {
       const response = await client.get(path).withGuard('web').loginAs(staff)
       response.assertStatus(404)
     }
-    const post = await postForm(client, staff, '/admin/users/999999/deactivate').redirects(0)
+    const post = await postForm(
+      client,
+      staff,
+      urlFor('admin.users.deactivate', { id: 999999 })
+    ).redirects(0)
     post.assertStatus(404)
   })
 })
@@ -359,14 +392,17 @@ test.group('Console: a temporary password', (group) => {
     const { value } = await tokenService.create(user, { name: 'laptop' })
     await userSessionService.start(user)
 
-    const page = await client.get(`/admin/users/${user.id}`).withGuard('web').loginAs(staff)
+    const page = await client
+      .get(urlFor('admin.users.show', { id: user.id }))
+      .withGuard('web')
+      .loginAs(staff)
     page.assertStatus(200)
     assert.include(page.text(), 'data-testid="temporary-password-form"')
 
     const response = await postForm(
       client,
       staff,
-      `/admin/users/${user.id}/temporary-password`,
+      urlFor('admin.users.temporary_password', { id: user.id }),
       form('temporary pass 9', { revokeTokens: 'on' })
     ).redirects(0)
     response.assertHeader('location', `/admin/users/${user.id}`)
@@ -378,7 +414,7 @@ test.group('Console: a temporary password', (group) => {
     const fresh = await User.findOrFail(user.id)
     assert.isTrue(fresh.passwordMustChange)
     assert.lengthOf(await UserSession.query().where('user_id', user.id), 0)
-    const revoked = await client.get('/api/v1/me').header('authorization', `Token ${value}`)
+    const revoked = await client.get(urlFor('api.v1.me')).header('authorization', `Token ${value}`)
     revoked.assertStatus(401)
     const obtain = await client
       .post('/api-token-auth/')
@@ -399,7 +435,12 @@ test.group('Console: a temporary password', (group) => {
     const root = await makeAccount({ role: 'superuser' })
     const user = await makeAccount()
     const post = (actor: User, target: User, fields: Record<string, string>) =>
-      postForm(client, actor, `/admin/users/${target.id}/temporary-password`, fields).redirects(0)
+      postForm(
+        client,
+        actor,
+        urlFor('admin.users.temporary_password', { id: target.id }),
+        fields
+      ).redirects(0)
 
     const mismatch = await post(staff, user, {
       password: 'temporary pass 9',

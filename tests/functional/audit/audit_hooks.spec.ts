@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream'
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import db from '@adonisjs/lucid/services/db'
 import gatehouse from '#config/gatehouse'
 import AuditEvent from '#models/audit_event'
@@ -42,7 +43,7 @@ test.group('Audit hooks: sign-in', (group) => {
   }) => {
     const user = await makeUser({ username: 'ada' })
     const response = await client
-      .post('/api/v1/auth/login')
+      .post(urlFor('api.v1.auth.login'))
       .header('user-agent', AGENT)
       .json({ username: 'ada', password: PASSWORD })
     response.assertStatus(200)
@@ -77,21 +78,23 @@ test.group('Audit hooks: sign-in', (group) => {
     assert,
   }) => {
     const user = await makeUser({ username: 'ada', email: 'ada@example.com' })
-    await client.post('/api/v1/auth/login').json({ username: 'ADA@Example.com', password: 'nope' })
+    await client
+      .post(urlFor('api.v1.auth.login'))
+      .json({ username: 'ADA@Example.com', password: 'nope' })
     const [failed] = await events()
     assert.equal(failed.event, 'sign_in.failed')
     assert.equal(failed.userId, user.id)
   })
 
   test('guesses at unknown usernames record nothing', async ({ client, assert }) => {
-    await client.post('/api/v1/auth/login').json({ username: 'nobody', password: PASSWORD })
+    await client.post(urlFor('api.v1.auth.login')).json({ username: 'nobody', password: PASSWORD })
     await client.post('/api-token-auth/').json({ username: 'ghost', password: PASSWORD })
     assert.deepEqual(await names(), [])
   })
 
   test('an inactive account signing in is recorded as such', async ({ client, assert }) => {
     await makeUser({ username: 'ada', isActive: false })
-    await client.post('/api/v1/auth/login').json({ username: 'ada', password: PASSWORD })
+    await client.post(urlFor('api.v1.auth.login')).json({ username: 'ada', password: PASSWORD })
     const [failed] = await events()
     assert.equal(failed.event, 'sign_in.failed')
     assert.deepEqual(failed.data, { reason: 'inactive' })
@@ -103,11 +106,13 @@ test.group('Audit hooks: sign-in', (group) => {
   }) => {
     const user = await makeUser({ username: 'ada' })
     for (let i = 0; i < gatehouse.throttle.user.requests; i++) {
-      await client.post('/api/v1/auth/login').json({ username: 'ada', password: `wrong-${i}` })
+      await client
+        .post(urlFor('api.v1.auth.login'))
+        .json({ username: 'ada', password: `wrong-${i}` })
     }
     for (let i = 0; i < 3; i++) {
       const blocked = await client
-        .post('/api/v1/auth/login')
+        .post(urlFor('api.v1.auth.login'))
         .json({ username: 'ada', password: PASSWORD })
       blocked.assertStatus(429)
     }
@@ -143,7 +148,7 @@ test.group('Audit hooks: sign-in', (group) => {
   test('the web sign-in records success', async ({ client, assert }) => {
     const user = await makeUser({ username: 'ada' })
     await client
-      .post('/login')
+      .post(urlFor('login.store'))
       .withCsrfToken()
       .form({ username: 'ada', password: PASSWORD })
       .redirects(0)
@@ -164,21 +169,26 @@ test.group('Audit hooks: tokens over the API', (group) => {
     const { user, value } = await makeToken()
     const auth = { 'authorization': `Token ${value}`, 'user-agent': AGENT }
 
-    const created = await client.post('/api/v1/tokens').headers(auth).json({ name: 'ci' })
+    const created = await client
+      .post(urlFor('api.v1.tokens.store'))
+      .headers(auth)
+      .json({ name: 'ci' })
     created.assertStatus(201)
     const ci = created.body().token
-    const rotated = await client.post(`/api/v1/tokens/${ci.id}/rotate`).headers(auth)
+    const rotated = await client.post(urlFor('api.v1.tokens.rotate', { id: ci.id })).headers(auth)
     rotated.assertStatus(201)
     const successor = rotated.body().token
-    const revoked = await client.delete(`/api/v1/tokens/${successor.id}`).headers(auth)
+    const revoked = await client
+      .delete(urlFor('api.v1.tokens.destroy', { id: successor.id }))
+      .headers(auth)
     revoked.assertStatus(204)
 
     const other = await tokenService.create(user, { name: 'laptop' })
     await client
-      .post('/api/v1/auth/logout')
+      .post(urlFor('api.v1.auth.logout'))
       .header('authorization', `Token ${other.value}`)
       .header('user-agent', AGENT)
-    await client.post('/api/v1/auth/logout-all').headers(auth)
+    await client.post(urlFor('api.v1.auth.logout_all')).headers(auth)
 
     const recorded = await events()
     assert.deepEqual(
@@ -209,7 +219,9 @@ test.group('Audit hooks: tokens over the API', (group) => {
   test('an authenticated request records nothing', async ({ client, assert }) => {
     const { value } = await makeToken()
     for (let i = 0; i < 3; i++) {
-      const response = await client.get('/api/v1/me').header('authorization', `Token ${value}`)
+      const response = await client
+        .get(urlFor('api.v1.me'))
+        .header('authorization', `Token ${value}`)
       response.assertStatus(200)
     }
     assert.deepEqual(await names(), [])
@@ -220,7 +232,7 @@ test.group('Audit hooks: tokens over the API', (group) => {
     await expireToken(token.id)
     for (let i = 0; i < 3; i++) {
       const response = await client
-        .get('/api/v1/me')
+        .get(urlFor('api.v1.me'))
         .header('authorization', `Token ${value}`)
         .header('user-agent', AGENT)
       response.assertStatus(401)
@@ -246,9 +258,14 @@ test.group('Audit hooks: tokens on the pages', (group) => {
   }) => {
     const user = await makeUser()
     const web = () => client
-    await web().post('/tokens/mine').withGuard('web').loginAs(user).withCsrfToken().redirects(0)
     await web()
-      .post('/tokens')
+      .post(urlFor('tokens.mine'))
+      .withGuard('web')
+      .loginAs(user)
+      .withCsrfToken()
+      .redirects(0)
+    await web()
+      .post(urlFor('tokens.store'))
       .withGuard('web')
       .loginAs(user)
       .withCsrfToken()
@@ -257,13 +274,13 @@ test.group('Audit hooks: tokens on the pages', (group) => {
     const tokens = await tokenService.list(user)
     const ci = tokens.find((token) => token.name === 'ci')!
     await web()
-      .post(`/tokens/${ci.id}/revoke`)
+      .post(urlFor('tokens.revoke', { id: ci.id }))
       .withGuard('web')
       .loginAs(user)
       .withCsrfToken()
       .redirects(0)
     await web()
-      .post('/tokens/revoke-all')
+      .post(urlFor('tokens.revoke_all'))
       .withGuard('web')
       .loginAs(user)
       .withCsrfToken()
@@ -292,7 +309,7 @@ test.group('Audit hooks: account', (group) => {
   }) => {
     const user = await makeUser()
     await tokenService.create(user, { name: 'ci' })
-    const response = await postForm(client, user, '/account/password', {
+    const response = await postForm(client, user, urlFor('account.password'), {
       currentPassword: PASSWORD,
       newPassword: 'a brand new password',
       newPasswordConfirmation: 'a brand new password',
@@ -330,7 +347,7 @@ test.group('Audit hooks: device sign-in', (group) => {
     if (lookup.ok) await deviceService.decide(lookup.request, user, true)
 
     const response = await client
-      .post('/api/v1/device/token')
+      .post(urlFor('api.v1.device.token'))
       .header('user-agent', AGENT)
       .json({ device_code: started.deviceCode })
     response.assertStatus(200)

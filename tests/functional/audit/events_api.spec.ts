@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import audit from '#services/audit_service'
 import { isolateEachTest } from '#tests/helpers/database'
 import { makeToken, makeUser } from '#tests/helpers/factories'
@@ -27,7 +28,7 @@ test.group('GET /api/v1/events', (group) => {
     await seedEvents(other.id, 2)
 
     const first = await client
-      .get('/api/v1/events')
+      .get(urlFor('api.v1.events.index'))
       .qs({ perPage: 2 })
       .header('authorization', `Token ${value}`)
     first.assertStatus(200)
@@ -52,7 +53,7 @@ test.group('GET /api/v1/events', (group) => {
     ])
 
     const last = await client
-      .get('/api/v1/events')
+      .get(urlFor('api.v1.events.index'))
       .qs({ perPage: 2, page: 3 })
       .header('authorization', `Token ${value}`)
     assert.lengthOf(last.body().events, 1)
@@ -66,24 +67,26 @@ test.group('GET /api/v1/events', (group) => {
       actor: { type: 'staff', id: 99 },
       userId: user.id,
     })
-    const response = await client.get('/api/v1/events').header('authorization', `Token ${value}`)
+    const response = await client
+      .get(urlFor('api.v1.events.index'))
+      .header('authorization', `Token ${value}`)
     assert.deepEqual(response.body().events[0].actor, { type: 'staff' })
   })
 
   test('needs tokens:read; bad paging is a 422 with a detail', async ({ client }) => {
     const writer = await makeToken(undefined, ['tokens:write'])
     const refused = await client
-      .get('/api/v1/events')
+      .get(urlFor('api.v1.events.index'))
       .header('authorization', `Token ${writer.value}`)
     refused.assertStatus(403)
 
-    const unauthenticated = await client.get('/api/v1/events')
+    const unauthenticated = await client.get(urlFor('api.v1.events.index'))
     unauthenticated.assertStatus(401)
 
     const reader = await makeToken(undefined, ['tokens:read'])
     for (const qs of [{ page: 0 }, { perPage: 101 }, { page: 'x' }, { perPage: 1.5 }]) {
       const bad = await client
-        .get('/api/v1/events')
+        .get(urlFor('api.v1.events.index'))
         .qs(qs)
         .header('authorization', `Token ${reader.value}`)
       bad.assertStatus(422)
@@ -119,7 +122,7 @@ test.group('Recent activity on /tokens', (group) => {
       data: { name: 'secret-project' },
     })
 
-    const response = await client.get('/tokens').withGuard('web').loginAs(user)
+    const response = await client.get(urlFor('tokens.index')).withGuard('web').loginAs(user)
     response.assertStatus(200)
     const html = response.text()
     assert.include(html, 'Recent activity')
@@ -134,7 +137,7 @@ test.group('Recent activity on /tokens', (group) => {
 
   test('says so when there is nothing yet', async ({ client }) => {
     const user = await makeUser()
-    const response = await client.get('/tokens').withGuard('web').loginAs(user)
+    const response = await client.get(urlFor('tokens.index')).withGuard('web').loginAs(user)
     response.assertTextIncludes('Nothing yet.')
   })
 })

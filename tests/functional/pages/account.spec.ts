@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import hash from '@adonisjs/core/services/hash'
 import AccessToken from '#models/access_token'
 import User from '#models/user'
@@ -22,16 +23,16 @@ test.group('Pages: /account, change my password', (group) => {
   isolateEachTest(group)
 
   const change = (client: any, user: User, fields: Record<string, string>) =>
-    postForm(client, user, '/account/password', fields).redirects(0)
+    postForm(client, user, urlFor('account.password'), fields).redirects(0)
 
   test('a guest is sent to sign in', async ({ client }) => {
-    const response = await client.get('/account').redirects(0)
+    const response = await client.get(urlFor('account')).redirects(0)
     response.assertHeader('location', '/login')
   })
 
   test('the page shows the form with a CSRF field', async ({ client }) => {
     const user = await makePageUser()
-    const response = await client.get('/account').withGuard('web').loginAs(user)
+    const response = await client.get(urlFor('account')).withGuard('web').loginAs(user)
     response.assertStatus(200)
     response.assertTextIncludes('<form method="POST" action="/account/password"')
     response.assertTextIncludes("name='_csrf'")
@@ -121,11 +122,14 @@ test.group('Pages: /account, change my password', (group) => {
     assert.lengthOf(await AccessToken.all(), 1, 'tokens stay unless asked')
 
     const otherPage = await client
-      .get('/dashboard')
+      .get(urlFor('dashboard'))
       .withSession({ auth_web: user.id, [SESSION_RECORD_KEY]: other })
       .redirects(0)
     otherPage.assertHeader('location', '/login')
-    const thisPage = await client.get('/dashboard').withSession(response.session()).redirects(0)
+    const thisPage = await client
+      .get(urlFor('dashboard'))
+      .withSession(response.session())
+      .redirects(0)
     thisPage.assertStatus(200)
   })
 
@@ -175,7 +179,7 @@ test.group('Pages: /account, change my password', (group) => {
 
     // The same counter as sign-in: the sign-in form is throttled too.
     const signIn = await client
-      .post('/login')
+      .post(urlFor('login.store'))
       .form({ username: user.username, password: PASSWORD })
       .withCsrfToken()
       .redirects(0)
@@ -185,7 +189,7 @@ test.group('Pages: /account, change my password', (group) => {
   test('POST /account/password without a CSRF token is refused', async ({ client, assert }) => {
     const user = await makePageUser()
     const response = await client
-      .post('/account/password')
+      .post(urlFor('account.password'))
       .form({
         currentPassword: PASSWORD,
         newPassword: NEW_PASSWORD,
@@ -222,20 +226,20 @@ test.group('Temporary passwords (must be changed at the next sign-in)', (group) 
   test('signing in goes to /account, and other pages send back there', async ({ client }) => {
     const user = await temporaryUser()
     const signIn = await client
-      .post('/login')
+      .post(urlFor('login.store'))
       .form({ username: 'tempo', password: PASSWORD })
       .withCsrfToken()
       .redirects(0)
     signIn.assertHeader('location', '/account')
 
-    for (const url of ['/dashboard', '/tokens', '/device']) {
+    for (const url of [urlFor('dashboard'), urlFor('tokens.index'), urlFor('device')]) {
       const page = await client.get(url).withGuard('web').loginAs(user).redirects(0)
       page.assertHeader('location', '/account')
     }
-    const tokenForm = await postForm(client, user, '/tokens/mine').redirects(0)
+    const tokenForm = await postForm(client, user, urlFor('tokens.mine')).redirects(0)
     tokenForm.assertHeader('location', '/account')
 
-    const account = await client.get('/account').withGuard('web').loginAs(user)
+    const account = await client.get(urlFor('account')).withGuard('web').loginAs(user)
     account.assertStatus(200)
     account.assertTextIncludes('data-testid="must-change"')
   })
@@ -259,7 +263,7 @@ test.group('Temporary passwords (must be changed at the next sign-in)', (group) 
   }) => {
     await temporaryUser()
     const response = await client
-      .post('/api/v1/auth/login')
+      .post(urlFor('api.v1.auth.login'))
       .json({ username: 'tempo', password: PASSWORD })
     response.assertStatus(403)
     response.assertBody({ detail: MUST_CHANGE_PASSWORD })
@@ -271,7 +275,7 @@ test.group('Temporary passwords (must be changed at the next sign-in)', (group) 
   }) => {
     await temporaryUser()
     const response = await client
-      .post('/api/v1/auth/login')
+      .post(urlFor('api.v1.auth.login'))
       .json({ username: 'tempo', password: 'wrong password' })
     response.assertStatus(400)
     response.assertBody({ detail: 'Unable to log in with provided credentials.' })
@@ -282,7 +286,7 @@ test.group('Temporary passwords (must be changed at the next sign-in)', (group) 
     assert,
   }) => {
     const user = await temporaryUser()
-    const response = await postForm(client, user, '/account/password', {
+    const response = await postForm(client, user, urlFor('account.password'), {
       currentPassword: PASSWORD,
       newPassword: NEW_PASSWORD,
       newPasswordConfirmation: NEW_PASSWORD,
@@ -293,10 +297,10 @@ test.group('Temporary passwords (must be changed at the next sign-in)', (group) 
     const changed = await User.findOrFail(user.id)
     assert.isFalse(changed.passwordMustChange)
 
-    const page = await client.get('/dashboard').withSession(response.session()).redirects(0)
+    const page = await client.get(urlFor('dashboard')).withSession(response.session()).redirects(0)
     page.assertStatus(200)
     const login = await client
-      .post('/api/v1/auth/login')
+      .post(urlFor('api.v1.auth.login'))
       .json({ username: 'tempo', password: NEW_PASSWORD })
     login.assertStatus(200)
   })

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import app from '@adonisjs/core/services/app'
 import encryption from '@adonisjs/core/services/encryption'
 import { SessionCollection } from '@adonisjs/session'
@@ -46,8 +47,8 @@ class Browser {
   }
 
   async signIn(username: string) {
-    const csrf = await this.csrf('/login')
-    const { response } = await this.request('POST', '/login', {
+    const csrf = await this.csrf(urlFor('login'))
+    const { response } = await this.request('POST', urlFor('login.store'), {
       _csrf: csrf,
       username,
       password: PASSWORD,
@@ -96,8 +97,8 @@ test.group('Pages: a new key is shown once, in the answer that created it', (gro
     await browser.signIn(user.username)
     const before = new Map(browser.cookies)
 
-    const csrf = await browser.csrf('/tokens')
-    const created = await browser.request('POST', '/tokens', {
+    const csrf = await browser.csrf(urlFor('tokens.index'))
+    const created = await browser.request('POST', urlFor('tokens.store'), {
       _csrf: csrf,
       name: 'CI deploy',
       abilities: '*',
@@ -119,7 +120,7 @@ test.group('Pages: a new key is shown once, in the answer that created it', (gro
     for (const cookies of [browser.cookies, before]) {
       const replay = new Browser()
       replay.cookies = new Map(cookies)
-      const again = await replay.request('GET', '/tokens')
+      const again = await replay.request('GET', urlFor('tokens.index'))
       assert.equal(again.response.status, 200)
       assert.include(again.html, 'CI deploy')
       assert.notInclude(again.html, key)
@@ -139,15 +140,15 @@ test.group('Pages: a new key is shown once, in the answer that created it', (gro
     const browser = new Browser()
     await browser.signIn(user.username)
 
-    const csrf = await browser.csrf('/tokens')
-    const mine = await browser.request('POST', '/tokens/mine', { _csrf: csrf })
+    const csrf = await browser.csrf(urlFor('tokens.index'))
+    const mine = await browser.request('POST', urlFor('tokens.mine'), { _csrf: csrf })
     assert.equal(mine.response.status, 200)
     assert.equal(mine.response.headers.get('cache-control'), 'no-store')
     const key = keysIn(mine.html)[0] ?? 'no key on the page'
     assert.match(key, /^gth_/)
 
     for (const header of browser.setCookies) assert.notInclude(header, key)
-    const again = await browser.request('GET', '/tokens')
+    const again = await browser.request('GET', urlFor('tokens.index'))
     assert.notInclude(again.html, key)
     const state = await serverSideState(browser.cookies)
     assert.include(state, 'auth_web', 'the session data was read')
@@ -160,15 +161,15 @@ test.group('Pages: a new key is shown once, in the answer that created it', (gro
     const browser = new Browser()
     await browser.signIn(user.username)
 
-    const csrf = await browser.csrf('/tokens')
-    const refused = await browser.request('POST', '/tokens', {
+    const csrf = await browser.csrf(urlFor('tokens.index'))
+    const refused = await browser.request('POST', urlFor('tokens.store'), {
       _csrf: csrf,
       name: 'one too many',
       abilities: '*',
       expiresIn: '7d',
     })
     assert.equal(refused.response.status, 302)
-    const page = await browser.request('GET', '/tokens')
+    const page = await browser.request('GET', urlFor('tokens.index'))
     assert.include(
       page.html,
       `You already have ${gatehouse.tokens.maxPerUser} live tokens, the most one user may hold.`

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import app from '@adonisjs/core/services/app'
 import testUtils from '@adonisjs/core/services/test_utils'
 import HttpExceptionHandler from '#exceptions/handler'
@@ -10,7 +11,7 @@ test.group('Pages: home, static files, error pages', (group) => {
   isolateEachTest(group)
 
   test('/ says what Gatehouse is to a guest, with a sign-in link', async ({ client }) => {
-    const response = await client.get('/')
+    const response = await client.get(urlFor('home'))
     response.assertStatus(200)
     response.assertHeader('content-type', 'text/html; charset=utf-8')
     response.assertTextIncludes('Token authentication for AdonisJS')
@@ -20,7 +21,7 @@ test.group('Pages: home, static files, error pages', (group) => {
 
   test('/ shows who is signed in', async ({ client }) => {
     const user = await makePageUser({ username: 'ada' })
-    const response = await client.get('/').withGuard('web').loginAs(user)
+    const response = await client.get(urlFor('home')).withGuard('web').loginAs(user)
     response.assertStatus(200)
     response.assertTextIncludes('Signed in as <strong>ada</strong>')
     response.assertTextIncludes('action="/logout"')
@@ -73,7 +74,7 @@ test.group('Pages: security headers and cookies', (group) => {
     client,
     assert,
   }) => {
-    const response = await client.get('/login')
+    const response = await client.get(urlFor('login'))
     response.assertStatus(200)
     response.assertHeader('x-frame-options', 'DENY')
     response.assertHeader('x-content-type-options', 'nosniff')
@@ -84,7 +85,7 @@ test.group('Pages: security headers and cookies', (group) => {
   })
 
   test('the session cookie is httpOnly and SameSite=Lax', async ({ client, assert }) => {
-    const response = await client.get('/login')
+    const response = await client.get(urlFor('login'))
     const setCookie: string[] = [response.headers()['set-cookie'] ?? []].flat()
     const cookie = setCookie.find((value) => value.startsWith('gatehouse-session='))
     assert.exists(cookie)
@@ -96,7 +97,9 @@ test.group('Pages: security headers and cookies', (group) => {
     const user = await makePageUser()
     const { value } = await tokenService.create(user, { name: 'cli' })
 
-    const response = await client.get('/api/v1/protected').header('authorization', `Token ${value}`)
+    const response = await client
+      .get(urlFor('api.v1.protected'))
+      .header('authorization', `Token ${value}`)
     response.assertStatus(200)
     response.assertHeader('x-frame-options', 'DENY')
     response.assertHeader('x-content-type-options', 'nosniff')

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import User from '#models/user'
 import userService from '#services/user_service'
 import { isolateEachTest } from '#tests/helpers/database'
@@ -11,7 +12,7 @@ test.group('Pages: sign in', (group) => {
   isolateEachTest(group)
 
   test('GET /login shows the form with a CSRF field', async ({ client }) => {
-    const response = await client.get('/login')
+    const response = await client.get(urlFor('login'))
     response.assertStatus(200)
     response.assertTextIncludes('<form method="POST" action="/login"')
     response.assertTextIncludes("name='_csrf'")
@@ -25,7 +26,7 @@ test.group('Pages: sign in', (group) => {
   }) => {
     const user = await makePageUser({ username: 'ada' })
     const response = await client
-      .post('/login')
+      .post(urlFor('login.store'))
       .form({ username: 'ada', password: PASSWORD })
       .withCsrfToken()
       .redirects(0)
@@ -40,7 +41,7 @@ test.group('Pages: sign in', (group) => {
   test('the email works as well as the username', async ({ client }) => {
     const user = await makePageUser()
     const response = await client
-      .post('/login')
+      .post(urlFor('login.store'))
       .form({ username: user.email, password: PASSWORD })
       .withCsrfToken()
       .redirects(0)
@@ -51,7 +52,7 @@ test.group('Pages: sign in', (group) => {
   test('signing in regenerates the session id', async ({ client, assert }) => {
     await makePageUser({ username: 'ada' })
     const request = client
-      .post('/login')
+      .post(urlFor('login.store'))
       .form({ username: 'ada', password: PASSWORD })
       .withCsrfToken()
       .redirects(0)
@@ -75,7 +76,7 @@ test.group('Pages: sign in', (group) => {
       await makePageUser({ username: 'sleepy', isActive: false })
 
       const response = await client
-        .post('/login')
+        .post(urlFor('login.store'))
         .form({ username, password })
         .withCsrfToken()
         .redirects(0)
@@ -93,7 +94,7 @@ test.group('Pages: sign in', (group) => {
     client,
     assert,
   }) => {
-    const response = await client.get('/login').withFlashMessages({
+    const response = await client.get(urlFor('login')).withFlashMessages({
       username: 'ada',
       errorsBag: { E_INVALID_CREDENTIALS: 'Unable to sign in with that username and password.' },
     })
@@ -109,7 +110,11 @@ test.group('Pages: sign in', (group) => {
   }) => {
     await makePageUser({ username: 'ada' })
     const attempt = (password: string) =>
-      client.post('/login').form({ username: 'ada', password }).withCsrfToken().redirects(0)
+      client
+        .post(urlFor('login.store'))
+        .form({ username: 'ada', password })
+        .withCsrfToken()
+        .redirects(0)
 
     for (let i = 0; i < 5; i++) {
       const failed = await attempt('wrong password')
@@ -127,7 +132,7 @@ test.group('Pages: sign in', (group) => {
 
   test('empty fields come back as field errors on the form', async ({ client, assert }) => {
     const response = await client
-      .post('/login')
+      .post(urlFor('login.store'))
       .form({ username: '', password: '' })
       .withCsrfToken()
       .header('referer', '/login')
@@ -141,7 +146,7 @@ test.group('Pages: sign in', (group) => {
     })
 
     const page = await client
-      .get('/login')
+      .get(urlFor('login'))
       .withFlashMessages({ inputErrorsBag: { username: ['Enter your username or email.'] } })
     page.assertTextIncludes(
       '<p class="field-error" id="username-error">Enter your username or email.</p>'
@@ -151,7 +156,7 @@ test.group('Pages: sign in', (group) => {
 
   test('a signed-in user visiting /login goes to the dashboard', async ({ client }) => {
     const user = await makePageUser()
-    const response = await client.get('/login').withGuard('web').loginAs(user).redirects(0)
+    const response = await client.get(urlFor('login')).withGuard('web').loginAs(user).redirects(0)
     response.assertStatus(302)
     response.assertHeader('location', '/dashboard')
   })
@@ -159,7 +164,7 @@ test.group('Pages: sign in', (group) => {
   test('POST /login without a CSRF token is refused', async ({ client }) => {
     await makePageUser({ username: 'ada' })
     const response = await client
-      .post('/login')
+      .post(urlFor('login.store'))
       .form({ username: 'ada', password: PASSWORD })
       .header('referer', '/login')
       .redirects(0)
@@ -187,7 +192,7 @@ test.group('Pages: protected pages and sign out', (group) => {
   test('…and comes back to that page after signing in', async ({ client }) => {
     await makePageUser({ username: 'ada' })
     const response = await client
-      .post('/login')
+      .post(urlFor('login.store'))
       .form({ username: 'ada', password: PASSWORD })
       .withCsrfToken()
       .withSession({ 'redirect.intendedUrl': '/tokens' })
@@ -198,7 +203,7 @@ test.group('Pages: protected pages and sign out', (group) => {
   })
 
   test('the login page tells a redirected guest to sign in', async ({ client }) => {
-    const response = await client.get('/login').withFlashMessages({
+    const response = await client.get(urlFor('login')).withFlashMessages({
       errorsBag: { E_UNAUTHORIZED_ACCESS: 'Unauthorized access' },
     })
     response.assertTextIncludes('Please sign in to see that page.')
@@ -206,7 +211,7 @@ test.group('Pages: protected pages and sign out', (group) => {
 
   test('/dashboard shows "Authenticated user only" with the user details', async ({ client }) => {
     const user = await makePageUser({ username: 'grace' })
-    const response = await client.get('/dashboard').withGuard('web').loginAs(user)
+    const response = await client.get(urlFor('dashboard')).withGuard('web').loginAs(user)
     response.assertStatus(200)
     response.assertTextIncludes('Authenticated user only')
     response.assertTextIncludes('<dd data-testid="username">grace</dd>')
@@ -217,14 +222,18 @@ test.group('Pages: protected pages and sign out', (group) => {
   test('a deactivated user is signed out at the next request', async ({ client }) => {
     const user = await makePageUser()
     await userService.setActive(user, false)
-    const response = await client.get('/dashboard').withGuard('web').loginAs(user).redirects(0)
+    const response = await client
+      .get(urlFor('dashboard'))
+      .withGuard('web')
+      .loginAs(user)
+      .redirects(0)
     response.assertStatus(302)
     response.assertHeader('location', '/login')
   })
 
   test('a deleted user is signed out at the next request', async ({ client }) => {
     const user = await makePageUser()
-    const request = client.get('/dashboard').withGuard('web').loginAs(user).redirects(0)
+    const request = client.get(urlFor('dashboard')).withGuard('web').loginAs(user).redirects(0)
     await User.query().where('id', user.id).delete()
     const response = await request
     response.assertHeader('location', '/login')
@@ -232,7 +241,7 @@ test.group('Pages: protected pages and sign out', (group) => {
 
   test('POST /logout signs out and goes home', async ({ client }) => {
     const user = await makePageUser()
-    const response = await postForm(client, user, '/logout').redirects(0)
+    const response = await postForm(client, user, urlFor('logout')).redirects(0)
     response.assertStatus(302)
     response.assertHeader('location', '/')
     response.assertSessionMissing(SESSION_KEY)
@@ -242,7 +251,7 @@ test.group('Pages: protected pages and sign out', (group) => {
   test('POST /logout without a CSRF token is refused: still signed in', async ({ client }) => {
     const user = await makePageUser()
     const response = await client
-      .post('/logout')
+      .post(urlFor('logout'))
       .withGuard('web')
       .loginAs(user)
       .header('referer', '/dashboard')
@@ -254,7 +263,7 @@ test.group('Pages: protected pages and sign out', (group) => {
   })
 
   test('GET /logout does not exist (signing out needs a form)', async ({ client }) => {
-    const response = await client.get('/logout').header('accept', 'text/html')
+    const response = await client.get(urlFor('logout')).header('accept', 'text/html')
     response.assertStatus(404)
   })
 })

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import AccessToken from '#models/access_token'
 import tokenService from '#services/token_service'
 import { isolateEachTest } from '#tests/helpers/database'
@@ -29,7 +30,7 @@ test.group('Pages: /tokens list', (group) => {
     await old.token.save()
     await tokenService.create(other, { name: 'someone else' })
 
-    const response = await client.get('/tokens').withGuard('web').loginAs(user)
+    const response = await client.get(urlFor('tokens.index')).withGuard('web').loginAs(user)
     response.assertStatus(200)
     response.assertHeader('cache-control', 'no-store')
     const html = response.text()
@@ -47,7 +48,7 @@ test.group('Pages: /tokens list', (group) => {
 
   test('with no tokens, says so and offers no "revoke all"', async ({ client, assert }) => {
     const user = await makePageUser()
-    const response = await client.get('/tokens').withGuard('web').loginAs(user)
+    const response = await client.get(urlFor('tokens.index')).withGuard('web').loginAs(user)
     response.assertTextIncludes('No tokens yet.')
     assert.notInclude(response.text(), 'action="/tokens/revoke-all"')
   })
@@ -55,7 +56,7 @@ test.group('Pages: /tokens list', (group) => {
   test('every form on the page carries a CSRF field', async ({ client, assert }) => {
     const user = await makePageUser()
     await tokenService.create(user, { name: 'one' })
-    const response = await client.get('/tokens').withGuard('web').loginAs(user)
+    const response = await client.get(urlFor('tokens.index')).withGuard('web').loginAs(user)
     const html = response.text()
 
     const forms = html.match(/<form[\s\S]*?<\/form>/g) ?? []
@@ -73,7 +74,7 @@ test.group('Pages: Get my API token', (group) => {
   }) => {
     const user = await makePageUser({ username: 'ada' })
 
-    const first = await postForm(client, user, '/tokens/mine').redirects(0)
+    const first = await postForm(client, user, urlFor('tokens.mine')).redirects(0)
     first.assertStatus(200)
     first.assertHeader('cache-control', 'no-store')
     first.assertFlashMissing('issuedToken')
@@ -81,7 +82,7 @@ test.group('Pages: Get my API token', (group) => {
     assert.match(key, /^gth_/)
     first.assertTextIncludes('Your API token')
 
-    const again = await postForm(client, user, '/tokens/mine').redirects(0)
+    const again = await postForm(client, user, urlFor('tokens.mine')).redirects(0)
     assert.equal(issuedKeyOf(again), key)
 
     const api = await client.post('/api-token-auth/').json({ username: 'ada', password: PASSWORD })
@@ -93,7 +94,7 @@ test.group('Pages: Get my API token', (group) => {
   test('the key is shown with a copy button and its nonce script', async ({ client, assert }) => {
     const user = await makePageUser()
     const { value } = await tokenService.getOrCreate(user)
-    const response = await postForm(client, user, '/tokens/mine')
+    const response = await postForm(client, user, urlFor('tokens.mine'))
 
     const html = response.text()
     assert.include(html, `value="${value}"`)
@@ -108,7 +109,7 @@ test.group('Pages: Get my API token', (group) => {
   test('the key is not shown again on a plain reload', async ({ client, assert }) => {
     const user = await makePageUser()
     const { value } = await tokenService.getOrCreate(user)
-    const response = await client.get('/tokens').withGuard('web').loginAs(user)
+    const response = await client.get(urlFor('tokens.index')).withGuard('web').loginAs(user)
     assert.notInclude(response.text(), value)
     assert.notInclude(response.text(), '<script')
   })
@@ -122,7 +123,7 @@ test.group('Pages: create a token', (group) => {
     assert,
   }) => {
     const user = await makePageUser()
-    const response = await postForm(client, user, '/tokens', {
+    const response = await postForm(client, user, urlFor('tokens.store'), {
       name: 'CI deploy',
       abilities: 'tokens:read, tokens:write tokens:read',
       expiresIn: '7d',
@@ -142,13 +143,13 @@ test.group('Pages: create a token', (group) => {
     assert.isAbove(days, 6.9)
     assert.isBelow(days, 7.1)
 
-    const api = await client.get('/api/v1/protected').header('authorization', `Token ${key}`)
+    const api = await client.get(urlFor('api.v1.protected')).header('authorization', `Token ${key}`)
     api.assertStatus(200)
   })
 
   test('"Never" creates a token without expiry', async ({ client, assert }) => {
     const user = await makePageUser()
-    const response = await postForm(client, user, '/tokens', {
+    const response = await postForm(client, user, urlFor('tokens.store'), {
       name: 'forever',
       abilities: '*',
       expiresIn: 'never',
@@ -180,7 +181,7 @@ test.group('Pages: create a token', (group) => {
     ])
     .run(async ({ client, assert }, { field, form }) => {
       const user = await makePageUser()
-      const response = await postForm(client, user, '/tokens', form)
+      const response = await postForm(client, user, urlFor('tokens.store'), form)
         .header('referer', '/tokens')
         .redirects(0)
 
@@ -195,7 +196,7 @@ test.group('Pages: create a token', (group) => {
   test('the form shows its errors and keeps what was typed', async ({ client }) => {
     const user = await makePageUser()
     const response = await client
-      .get('/tokens')
+      .get(urlFor('tokens.index'))
       .withGuard('web')
       .loginAs(user)
       .withFlashMessages({
@@ -218,7 +219,7 @@ test.group('Pages: create a token', (group) => {
   }) => {
     const user = await makePageUser()
     const response = await client
-      .post('/tokens')
+      .post(urlFor('tokens.store'))
       .withGuard('web')
       .loginAs(user)
       .header('referer', '/tokens')
@@ -233,7 +234,7 @@ test.group('Pages: create a token', (group) => {
 
   test('a guest cannot create a token', async ({ client }) => {
     const response = await client
-      .post('/tokens')
+      .post(urlFor('tokens.store'))
       .withCsrfToken()
       .form({ name: 'x', abilities: '*', expiresIn: '30d' })
       .redirects(0)
@@ -250,7 +251,11 @@ test.group('Pages: revoke tokens', (group) => {
     const { token, value } = await tokenService.create(user, { name: 'laptop' })
     const keep = await tokenService.create(user, { name: 'keep' })
 
-    const response = await postForm(client, user, `/tokens/${token.id}/revoke`).redirects(0)
+    const response = await postForm(
+      client,
+      user,
+      urlFor('tokens.revoke', { id: token.id })
+    ).redirects(0)
     response.assertStatus(302)
     response.assertHeader('location', '/tokens')
     response.assertFlashMessage(
@@ -258,7 +263,9 @@ test.group('Pages: revoke tokens', (group) => {
       'Token “laptop” revoked. Requests using it are now refused.'
     )
 
-    const api = await client.get('/api/v1/protected').header('authorization', `Token ${value}`)
+    const api = await client
+      .get(urlFor('api.v1.protected'))
+      .header('authorization', `Token ${value}`)
     api.assertStatus(401)
     const left = await tokenService.list(user)
     assert.deepEqual(
@@ -272,7 +279,11 @@ test.group('Pages: revoke tokens', (group) => {
     const other = await makePageUser()
     const { token } = await tokenService.create(other, { name: 'theirs' })
 
-    const response = await postForm(client, user, `/tokens/${token.id}/revoke`).redirects(0)
+    const response = await postForm(
+      client,
+      user,
+      urlFor('tokens.revoke', { id: token.id })
+    ).redirects(0)
     response.assertHeader('location', '/tokens')
     response.assertFlashMessage('error', 'That token does not exist or was already revoked.')
     assert.lengthOf(await tokenService.list(other), 1)
@@ -292,7 +303,7 @@ test.group('Pages: revoke tokens', (group) => {
     const user = await makePageUser()
     const { token } = await tokenService.create(user, { name: 'laptop' })
     const response = await client
-      .post(`/tokens/${token.id}/revoke`)
+      .post(urlFor('tokens.revoke', { id: token.id }))
       .withGuard('web')
       .loginAs(user)
       .header('referer', '/tokens')
@@ -304,7 +315,7 @@ test.group('Pages: revoke tokens', (group) => {
   test('revoke all needs the confirmation box', async ({ client, assert }) => {
     const user = await makePageUser()
     await tokenService.create(user, { name: 'a' })
-    const response = await postForm(client, user, '/tokens/revoke-all')
+    const response = await postForm(client, user, urlFor('tokens.revoke_all'))
       .header('referer', '/tokens')
       .redirects(0)
     response.assertHeader('location', '/tokens')
@@ -324,7 +335,7 @@ test.group('Pages: revoke tokens', (group) => {
     await tokenService.getOrCreate(user)
     await tokenService.create(other, { name: 'theirs' })
 
-    const response = await postForm(client, user, '/tokens/revoke-all', {
+    const response = await postForm(client, user, urlFor('tokens.revoke_all'), {
       confirm: 'on',
     }).redirects(0)
     response.assertHeader('location', '/tokens')
@@ -332,7 +343,9 @@ test.group('Pages: revoke tokens', (group) => {
     assert.lengthOf(await tokenService.list(user), 0)
     assert.lengthOf(await tokenService.list(other), 1)
 
-    const api = await client.get('/api/v1/protected').header('authorization', `Token ${a.value}`)
+    const api = await client
+      .get(urlFor('api.v1.protected'))
+      .header('authorization', `Token ${a.value}`)
     api.assertStatus(401)
   })
 })

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { urlFor } from '@adonisjs/core/services/url_builder'
 import db from '@adonisjs/lucid/services/db'
 import { DateTime } from 'luxon'
 import app from '@adonisjs/core/services/app'
@@ -81,18 +82,18 @@ test.group('Browser sessions: sign-out ends every copy of a cookie', (group) => 
     await makePageUser({ username: 'ada' })
     await withCookieStore(async () => {
       const browser = new Browser()
-      const signIn = await browser.submit('/login', '/login', {
+      const signIn = await browser.submit(urlFor('login'), urlFor('login.store'), {
         username: 'ada',
         password: PASSWORD,
       })
       assert.equal(signIn.headers.get('location'), '/dashboard')
-      assert.equal(await browser.visit('/tokens'), '200')
+      assert.equal(await browser.visit(urlFor('tokens.index')), '200')
 
       const copied = browser.header()
-      const signOut = await browser.submit('/dashboard', '/logout')
+      const signOut = await browser.submit(urlFor('dashboard'), urlFor('logout'))
       assert.equal(signOut.headers.get('location'), '/')
 
-      const replay = await rawRequest('/tokens', {
+      const replay = await rawRequest(urlFor('tokens.index'), {
         headers: { cookie: copied },
         redirect: 'manual',
       })
@@ -107,14 +108,22 @@ test.group('Browser sessions: sign-out ends every copy of a cookie', (group) => 
     await withCookieStore(async () => {
       const laptop = new Browser()
       const phone = new Browser()
-      await laptop.submit('/login', '/login', { username: 'ada', password: PASSWORD })
-      await phone.submit('/login', '/login', { username: 'ada', password: PASSWORD })
-      assert.equal(await phone.visit('/dashboard'), '200')
+      await laptop.submit(urlFor('login'), urlFor('login.store'), {
+        username: 'ada',
+        password: PASSWORD,
+      })
+      await phone.submit(urlFor('login'), urlFor('login.store'), {
+        username: 'ada',
+        password: PASSWORD,
+      })
+      assert.equal(await phone.visit(urlFor('dashboard')), '200')
 
-      const ended = await laptop.submit('/account', '/account/sessions/end', { scope: 'all' })
+      const ended = await laptop.submit(urlFor('account'), urlFor('account.sessions.end'), {
+        scope: 'all',
+      })
       assert.equal(ended.headers.get('location'), '/login')
-      assert.equal(await phone.visit('/dashboard'), '/login')
-      assert.equal(await laptop.visit('/dashboard'), '/login')
+      assert.equal(await phone.visit(urlFor('dashboard')), '/login')
+      assert.equal(await laptop.visit(urlFor('dashboard')), '/login')
     })
   })
 
@@ -124,7 +133,7 @@ test.group('Browser sessions: sign-out ends every copy of a cookie', (group) => 
   }) => {
     const user = await makePageUser({ username: 'ada' })
     const response = await client
-      .post('/login')
+      .post(urlFor('login.store'))
       .form({ username: 'ada', password: PASSWORD })
       .withCsrfToken()
       .header('user-agent', 'Firefox/999')
@@ -139,7 +148,7 @@ test.group('Browser sessions: sign-out ends every copy of a cookie', (group) => 
     assert.notInclude(record.idHash, id)
 
     const signOut = await client
-      .post('/logout')
+      .post(urlFor('logout'))
       .withSession(response.session())
       .withCsrfToken()
       .redirects(0)
@@ -151,7 +160,10 @@ test.group('Browser sessions: sign-out ends every copy of a cookie', (group) => 
     client,
   }) => {
     const user = await makePageUser()
-    const response = await client.get('/dashboard').withSession({ auth_web: user.id }).redirects(0)
+    const response = await client
+      .get(urlFor('dashboard'))
+      .withSession({ auth_web: user.id })
+      .redirects(0)
     response.assertStatus(302)
     response.assertHeader('location', '/login')
   })
@@ -161,7 +173,7 @@ test.group('Browser sessions: sign-out ends every copy of a cookie', (group) => 
     const bob = await makePageUser()
     const adaRecord = await userSessionService.start(ada)
     const response = await client
-      .get('/dashboard')
+      .get(urlFor('dashboard'))
       .withSession({ auth_web: bob.id, [SESSION_RECORD_KEY]: adaRecord })
       .redirects(0)
     response.assertHeader('location', '/login')
@@ -170,7 +182,7 @@ test.group('Browser sessions: sign-out ends every copy of a cookie', (group) => 
   test('"sign out of other browsers" keeps this one', async ({ client, assert }) => {
     const user = await makePageUser()
     const other = await userSessionService.start(user)
-    const response = await postForm(client, user, '/account/sessions/end', {
+    const response = await postForm(client, user, urlFor('account.sessions.end'), {
       scope: 'others',
     }).redirects(0)
     response.assertHeader('location', '/account')
@@ -178,18 +190,23 @@ test.group('Browser sessions: sign-out ends every copy of a cookie', (group) => 
     assert.lengthOf(await UserSession.query().where('user_id', user.id), 1)
 
     const otherPage = await client
-      .get('/dashboard')
+      .get(urlFor('dashboard'))
       .withSession({ auth_web: user.id, [SESSION_RECORD_KEY]: other })
       .redirects(0)
     otherPage.assertHeader('location', '/login')
-    const thisPage = await client.get('/account').withSession(response.session()).redirects(0)
+    const thisPage = await client
+      .get(urlFor('account'))
+      .withSession(response.session())
+      .redirects(0)
     thisPage.assertStatus(200)
   })
 
   test('an unknown scope is refused and ends nothing', async ({ client, assert }) => {
     const user = await makePageUser()
     await userSessionService.start(user)
-    const response = await postForm(client, user, '/account/sessions/end', { scope: 'everything' })
+    const response = await postForm(client, user, urlFor('account.sessions.end'), {
+      scope: 'everything',
+    })
       .header('referer', '/account')
       .redirects(0)
     response.assertHeader('location', '/account')
@@ -207,7 +224,7 @@ test.group('Browser sessions: sign-out ends every copy of a cookie', (group) => 
 
     await userService.setActive(user, true)
     const response = await client
-      .get('/dashboard')
+      .get(urlFor('dashboard'))
       .withSession({ auth_web: user.id, [SESSION_RECORD_KEY]: id })
       .redirects(0)
     response.assertHeader('location', '/login')
@@ -225,7 +242,7 @@ test.group('Browser sessions: sign-out ends every copy of a cookie', (group) => 
       .update({ last_seen_at: past.toFormat(db.connection().dialect.dateTimeFormat) })
 
     const response = await client
-      .get('/dashboard')
+      .get(urlFor('dashboard'))
       .withSession({ auth_web: user.id, [SESSION_RECORD_KEY]: idle })
       .redirects(0)
     response.assertHeader('location', '/login')
@@ -237,7 +254,7 @@ test.group('Browser sessions: sign-out ends every copy of a cookie', (group) => 
   test('/account lists my browsers and marks this one', async ({ client }) => {
     const user = await makePageUser()
     await userSessionService.start(user, { userAgent: 'Other Browser/1.0', ip: '192.0.2.7' })
-    const response = await client.get('/account').withGuard('web').loginAs(user)
+    const response = await client.get(urlFor('account')).withGuard('web').loginAs(user)
     response.assertStatus(200)
     response.assertHeader('cache-control', 'no-store')
     response.assertTextIncludes('Other Browser/1.0')
