@@ -5,6 +5,7 @@ import tokenService from '#services/token_service'
 import audit, { aboutToken, byUser } from '#services/audit_service'
 import { loginValidator } from '#validators/auth'
 import { serializeToken } from '#transformers/token_transformer'
+import { serializeUser } from '#transformers/user_transformer'
 import { revocations } from '#services/metrics'
 import { MUST_CHANGE_PASSWORD } from '#services/user_service'
 
@@ -32,7 +33,7 @@ export default class AuthController {
     })
     await authService.recordLogin(user)
     response.header('Cache-Control', 'no-store')
-    return { token: serializeToken(issued.token, issued.value), user }
+    return { token: serializeToken(issued.token, issued.value), user: serializeUser(user) }
   }
 
   async logout({ auth, request, response }: HttpContext) {

@@ -2,6 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import gatehouse from '#config/gatehouse'
 import deviceService, { DEVICE_CODE_GRANT } from '#services/device_authorization_service'
 import { serializeToken } from '#transformers/token_transformer'
+import { serializeUser } from '#transformers/user_transformer'
 import audit, { aboutToken, byUser } from '#services/audit_service'
 import { deviceAuthorizeValidator } from '#validators/device'
 
@@ -65,7 +66,10 @@ export default class DeviceController {
       ...byUser(result.user, request),
       ...aboutToken(result.issued.token, { via: 'device' }),
     })
-    return { token: serializeToken(result.issued.token, result.issued.value), user: result.user }
+    return {
+      token: serializeToken(result.issued.token, result.issued.value),
+      user: serializeUser(result.user),
+    }
   }
 
   private invalidRequest(response: HttpContext['response'], description: string) {

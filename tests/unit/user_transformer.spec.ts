@@ -1,0 +1,45 @@
+import { test } from '@japa/runner'
+import { DateTime } from 'luxon'
+import User from '#models/user'
+import { serializeUser } from '#transformers/user_transformer'
+import { isolateEachTest } from '#tests/helpers/database'
+import { makeUser } from '#tests/helpers/factories'
+
+test.group('User transformer (the API shape of a user)', (group) => {
+  isolateEachTest(group)
+
+  test('is what the model serializes to, field for field, hidden columns left out', async ({
+    assert,
+  }) => {
+    const user = await makeUser({ username: 'alice', email: 'alice@example.test' })
+    user.lastLoginAt = DateTime.fromISO('2026-11-30T10:11:12.345Z')
+    user.isStaff = true
+    user.passwordMustChange = true
+    await user.save()
+    const loaded = await User.findOrFail(user.id)
+
+    assert.deepEqual(serializeUser(loaded), loaded.serialize() as any)
+    assert.deepEqual(Object.keys(serializeUser(loaded)), [
+      'id',
+      'username',
+      'email',
+      'isActive',
+      'isStaff',
+      'isSuperuser',
+      'lastLoginAt',
+      'createdAt',
+      'updatedAt',
+      'passwordMustChange',
+    ])
+    assert.notProperty(serializeUser(loaded), 'password')
+    assert.notProperty(serializeUser(loaded), 'isActiveSetHere')
+  })
+
+  test('a user who never signed in, without an email', async ({ assert }) => {
+    const user = await makeUser({ username: 'bob', email: null })
+    const loaded = await User.findOrFail(user.id)
+    assert.deepEqual(serializeUser(loaded), loaded.serialize() as any)
+    assert.isNull(serializeUser(loaded).lastLoginAt)
+    assert.isNull(serializeUser(loaded).email)
+  })
+})
