@@ -43,6 +43,8 @@ const LOOKUP = `SELECT u.*, t.id AS t_id, t.name AS t_name, t.abilities AS t_abi
 interface Verified extends CachedRow {
   user: ModelAttributes
   token: ModelAttributes
+  /** The token's attributes holding arrays (abilities), found once: copied on each revival. */
+  tokenArrays: string[]
   isActive: boolean
   expiresAt: number | null
   lastUsedAt: number | null
@@ -53,15 +55,15 @@ type ModelAttributes = Record<string, unknown>
 /** A persisted model from attributes parsed earlier (dates are immutable Luxon objects: shared safely). */
 function revive<Model extends typeof User | typeof AccessToken>(
   model: Model,
-  attributes: ModelAttributes
+  attributes: ModelAttributes,
+  arrays: string[] = []
 ): InstanceType<Model> {
   const instance = new model() as InstanceType<Model>
-  Object.assign(instance.$attributes, attributes)
+  // One read of $attributes: every property access on a model goes through Lucid's proxy.
+  const own = Object.assign(instance.$attributes, attributes)
   // Arrays (abilities) are copied: a caller changing its copy must not change the cache.
-  for (const [name, value] of Object.entries(attributes)) {
-    if (Array.isArray(value)) instance.$attributes[name] = [...value]
-  }
-  instance.$original = { ...instance.$attributes }
+  for (const name of arrays) own[name] = [...(attributes[name] as unknown[])]
+  instance.$original = { ...own }
   instance.$isPersisted = true
   instance.$isLocal = false
   return instance
@@ -125,7 +127,7 @@ export class TokenAuthenticator {
       await this.touch(row.t_id, now, client?.())
     }
 
-    const token = revive(AccessToken, row.token)
+    const token = revive(AccessToken, row.token, row.tokenArrays)
     const user = revive(User, row.user)
     user.currentAccessToken = token
     return { ok: true, user, token }
@@ -187,6 +189,9 @@ export class TokenAuthenticator {
       t_id: token.id,
       user: { ...user.$attributes },
       token: { ...token.$attributes },
+      tokenArrays: Object.keys(token.$attributes).filter((name) =>
+        Array.isArray(token.$attributes[name])
+      ),
       isActive: user.isActive,
       // An expiry that cannot be read counts as passed: refused, never accepted forever.
       expiresAt: millis(token.expiresAt, 0),

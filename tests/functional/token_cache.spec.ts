@@ -112,6 +112,26 @@ test.group('Token cache', (group) => {
     assert.deepEqual(work, { queries: 0, lookups: 0 })
   })
 
+  test('a request changing its user or token does not change what the cache holds', async ({
+    assert,
+  }) => {
+    const { value } = await cachedToken()
+    const first = await tokenAuthenticator.authenticate(new Secret(value))
+    assert.isTrue(first.ok)
+    if (!first.ok) return
+    first.token.abilities.push('tokens:write')
+    first.user.username = 'mallory'
+
+    const lookups = tokenAuthenticator.lookups
+    const second = await tokenAuthenticator.authenticate(new Secret(value))
+    assert.equal(tokenAuthenticator.lookups, lookups, 'answered from the cache')
+    assert.isTrue(second.ok)
+    if (!second.ok) return
+    assert.deepEqual(second.token.abilities, ['*'])
+    assert.equal(second.user.username, 'alice')
+    assert.deepEqual(second.user.currentAccessToken?.abilities, ['*'])
+  })
+
   test('a sign-in or a last-used write evicts nothing', async ({ client, assert }) => {
     const { user, header } = await cachedToken()
     // First use: one lookup, one last-used write (which must not evict what it just stored).
