@@ -63,7 +63,8 @@ function revive<Model extends typeof User | typeof AccessToken>(
   const own = Object.assign(instance.$attributes, attributes)
   // Arrays (abilities) are copied: a caller changing its copy must not change the cache.
   for (const name of arrays) own[name] = [...(attributes[name] as unknown[])]
-  instance.$original = { ...own }
+  // Filled in place (a fresh object per instance): a read, not a write, through the proxy.
+  Object.assign(instance.$original, own)
   instance.$isPersisted = true
   instance.$isLocal = false
   return instance
@@ -127,10 +128,23 @@ export class TokenAuthenticator {
       await this.touch(row.t_id, now, client?.())
     }
 
-    const token = revive(AccessToken, row.token, row.tokenArrays)
     const user = revive(User, row.user)
-    user.currentAccessToken = token
-    return { ok: true, user, token }
+    // The token model is built when first asked for (ability checks, logout, the guard's
+    // events): most requests never ask, and each model costs a few µs of proxy traps.
+    const { token: tokenAttributes, tokenArrays } = row
+    let token: AccessToken | undefined
+    Object.defineProperty(user, 'currentAccessToken', {
+      get: () => (token ??= revive(AccessToken, tokenAttributes, tokenArrays)),
+      set: (value: AccessToken) => (token = value),
+      configurable: true,
+    })
+    return {
+      ok: true,
+      user,
+      get token() {
+        return user.currentAccessToken!
+      },
+    }
   }
 
   /** Records use; conditional, so processes sharing a token write once per resolution between them. */
