@@ -5,7 +5,7 @@ import type { Assert } from '@japa/assert'
 import pg from 'pg'
 import db from '@adonisjs/lucid/services/db'
 import User from '#models/user'
-import tokenService from '#services/token_service'
+import tokenService, { currentKeyId } from '#services/token_service'
 import drfImportService from '#services/drf_import_service'
 import userService from '#services/user_service'
 import { loadBcrypt } from '#hashing/django_hasher'
@@ -124,6 +124,8 @@ test.group('drf:import | SQLite source', (group) => {
       assert.equal(token.name, 'default')
       assert.isNull(token.expires_at)
       assert.isNotNull(token.encrypted_secret)
+      // Sealed the way Gatehouse seals its own keys: with the fingerprint of the APP_KEY used.
+      assert.equal(token.secret_key_id, currentKeyId())
     }
     const alice = users.find((user) => user.username === 'alice')!
     assert.isTrue(tokens.some((token) => token.hash === hashKey(alice.token!)))

@@ -1,9 +1,8 @@
 import db from '@adonisjs/lucid/services/db'
 import type { QueryClientContract } from '@adonisjs/lucid/types/database'
-import encryption from '@adonisjs/core/services/encryption'
 import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
-import { ENCRYPTION_PURPOSE } from '#services/token_service'
+import { sealSecret } from '#services/token_service'
 import { LEDGER, SOURCE, USER_LEDGER, parseDate, storedTime } from '#services/drf_import/summary'
 import type { Accepted, BatchPlan, TokenPlan } from '#services/drf_import/planner'
 
@@ -93,9 +92,7 @@ export class DrfWriter {
         hash: token.hash,
         hint: token.key.slice(0, 4),
         abilities: JSON.stringify(['*']),
-        encrypted_secret: token.retrievable
-          ? encryption.encrypt(token.key, { purpose: ENCRYPTION_PURPOSE })
-          : null,
+        ...sealedColumns(token.retrievable ? token.key : null),
         source: SOURCE,
         created_at: storedTime(parseDate(token.created, 'utc')) ?? now,
         updated_at: now,
@@ -104,4 +101,11 @@ export class DrfWriter {
       }))
     )
   }
+}
+
+/** A DRF key kept retrievable is sealed as Gatehouse seals its own (token_service's sealSecret). */
+function sealedColumns(key: string | null) {
+  if (key === null) return { encrypted_secret: null, secret_key_id: null }
+  const sealed = sealSecret(key)
+  return { encrypted_secret: sealed.encryptedSecret, secret_key_id: sealed.secretKeyId }
 }
