@@ -11,8 +11,9 @@
 | - `--kit`: the middleware stack of the official v7 API starter kit
 |   (adonisjs/api-starter-kit, start/kernel.ts): container bindings, force
 |   JSON response, CORS (the kit's config) on every request, the body parser
-|   on every route. The framework's own server middleware: what the
-|   performance issue compares /health/live with.
+|   on every route; request ids and a logger, as the kit's config has them.
+|   The framework's own server middleware: what the performance issue
+|   compares /health/live with.
 |
 | Usage: node --import=@poppinss/ts-exec scripts/bare_adonis.ts <port> [--kit]
 |
@@ -46,12 +47,24 @@ class ForceJsonResponseMiddleware {
   }
 }
 
+const kit = process.argv.includes('--kit')
 const app = new AppFactory().create(new URL('../', import.meta.url))
 await app.init()
-const server = new ServerFactory().merge({ app }).create()
+const server = new ServerFactory()
+  .merge(
+    kit
+      ? {
+          app,
+          // The kit's config/app.ts and config/logger.ts: a request id and a child logger per request.
+          config: { generateRequestId: true, allowMethodSpoofing: true },
+          logger: new Logger({ enabled: true, name: 'kit', level: 'info' }),
+        }
+      : { app }
+  )
+  .create()
 const router = server.getRouter()
 
-if (process.argv.includes('--kit')) {
+if (kit) {
   // What the kit's providers bind, with the kit's config/cors.ts and config/bodyparser.ts.
   app.container.singleton(
     CorsMiddleware,
