@@ -135,7 +135,7 @@ export class TokenAuthenticator {
     let token: AccessToken | undefined
     Object.defineProperty(user, 'currentAccessToken', {
       get: () => (token ??= revive(AccessToken, tokenAttributes, tokenArrays)),
-      set: (value: AccessToken) => (token = value),
+      set: (replaced: AccessToken) => (token = replaced),
       configurable: true,
     })
     return {
