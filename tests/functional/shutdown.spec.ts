@@ -305,14 +305,46 @@ async function stopUnderFlood(assert: any, server: AppProcess, workers: number) 
   assertFloodAnswers(assert, traffic.answers, traffic.errors)
 }
 
+/**
+ * Each test stops its own fresh server. They all boot side by side when the
+ * group starts (while one boots, mostly on one core, the other core has room),
+ * each test takes its own; whatever a test left running is killed at the end.
+ */
+function bootEarly<Name extends string>(
+  group: { setup: (fn: () => any) => void; teardown: (fn: () => any) => void },
+  starts: Record<Name, () => Promise<AppProcess>>
+) {
+  const starting = new Map<Name, Promise<AppProcess>>()
+  group.setup(() => {
+    for (const [name, start] of Object.entries(starts) as [Name, () => Promise<AppProcess>][]) {
+      const server = start()
+      server.catch(() => {}) // reported by the test that takes it
+      starting.set(name, server)
+    }
+  })
+  group.teardown(async () => {
+    for (const started of starting.values()) {
+      const server = await started.catch(() => null)
+      await server?.kill()
+    }
+  })
+  return (name: Name) => starting.get(name)!
+}
+
 test.group('Graceful shutdown: one process', (group) => {
   // Child processes boot on a machine that may be busy: room beyond the suite's 30 s.
   group.each.timeout(60_000)
+  const booted = bootEarly(group, {
+    flood: () => AppProcess.start({ env: serverEnv() }),
+    timeout: () => AppProcess.start({ env: serverEnv({ SHUTDOWN_TIMEOUT: '1s' }) }),
+    secondSigint: () => AppProcess.start({ env: serverEnv() }),
+    sigintAfterSigterm: () => AppProcess.start({ env: serverEnv() }),
+  })
 
   test('SIGTERM under a sign-in flood drains, exits 0, and a restart serves at once', async ({
     assert,
   }) => {
-    const server = await AppProcess.start({ env: serverEnv() })
+    const server = await booted('flood')
     try {
       await stopUnderFlood(assert, server, 1)
       const again = await AppProcess.start({ env: serverEnv(), port: server.port })
@@ -325,7 +357,7 @@ test.group('Graceful shutdown: one process', (group) => {
   })
 
   test('at SHUTDOWN_TIMEOUT what is still open is cut: one line, exit 1', async ({ assert }) => {
-    const server = await AppProcess.start({ env: serverEnv({ SHUTDOWN_TIMEOUT: '1s' }) })
+    const server = await booted('timeout')
     try {
       // A client that never finishes its body: the request is received, never complete.
       const stuck = await Connection.halfSignIn(server.port)
@@ -342,7 +374,7 @@ test.group('Graceful shutdown: one process', (group) => {
   })
 
   test('a second SIGINT during the drain stops at once', async ({ assert }) => {
-    const server = await AppProcess.start({ env: serverEnv() })
+    const server = await booted('secondSigint')
     try {
       const stuck = await Connection.halfSignIn(server.port)
       const idle = await Connection.idle(server.port)
@@ -362,7 +394,7 @@ test.group('Graceful shutdown: one process', (group) => {
   test('a SIGINT after SIGTERM (as a worker may see a Ctrl-C) does not cut the drain', async ({
     assert,
   }) => {
-    const server = await AppProcess.start({ env: serverEnv() })
+    const server = await booted('sigintAfterSigterm')
     try {
       const pending = await Connection.halfSignIn(server.port)
       const idle = await Connection.idle(server.port)
@@ -391,11 +423,28 @@ test.group('Graceful shutdown: cluster (bin/cluster.ts, two workers)', (group) =
       readyOutput: /cluster: 2 workers listening/,
       detached: true,
     })
+  const booted = bootEarly(group, {
+    flood: () => cluster(),
+    crash: () => cluster(),
+    // Something else holds the port: every worker fails to listen.
+    keepDying: async () => {
+      const blocker = net.createServer()
+      const port = await freePort()
+      await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve))
+      const server = await AppProcess.launch({
+        script: 'bin/cluster.ts',
+        port,
+        env: serverEnv({ WEB_CONCURRENCY: '2' }),
+      })
+      server.exited.finally(() => blocker.close())
+      return server
+    },
+  })
 
   test('SIGTERM to the primary under a flood: every worker drains, exit 0, restart serves', async ({
     assert,
   }) => {
-    const server = await cluster()
+    const server = await booted('flood')
     try {
       const workers = childrenOf(server.pid)
       assert.lengthOf(workers, 2)
@@ -416,7 +465,7 @@ test.group('Graceful shutdown: cluster (bin/cluster.ts, two workers)', (group) =
   test('a crashed worker is replaced; Ctrl-C (SIGINT to the group) drains without restarts', async ({
     assert,
   }) => {
-    const server = await cluster()
+    const server = await booted('crash')
     try {
       const [victim] = childrenOf(server.pid)
       process.kill(victim, 'SIGKILL')
@@ -449,21 +498,9 @@ test.group('Graceful shutdown: cluster (bin/cluster.ts, two workers)', (group) =
   })
 
   test('workers that keep dying at start: the primary gives up with exit 1', async ({ assert }) => {
-    // Something else holds the port: every worker fails to listen.
-    const blocker = net.createServer()
-    const port = await freePort()
-    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve))
-    try {
-      const server = await AppProcess.launch({
-        script: 'bin/cluster.ts',
-        port,
-        env: serverEnv({ WEB_CONCURRENCY: '2' }),
-      })
-      const exit = await server.exited
-      assert.deepEqual(exit, { code: 1, signal: null })
-      assert.match(server.output, /cluster: workers keep dying before they listen \(3 in a row/)
-    } finally {
-      blocker.close()
-    }
+    const server = await booted('keepDying')
+    const exit = await server.exited
+    assert.deepEqual(exit, { code: 1, signal: null })
+    assert.match(server.output, /cluster: workers keep dying before they listen \(3 in a row/)
   })
 })
