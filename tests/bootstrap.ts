@@ -47,6 +47,12 @@ export const runnerHooks: Required<Pick<Config, 'setup' | 'teardown'>> = {
 }
 
 export const configureSuite: Config['configureSuite'] = (suite) => {
+  if (suite.name === 'browser') {
+    suite.teardown(async () => {
+      const { closeSharedChromium } = await import('#tests/browser/browser_helpers')
+      await closeSharedChromium()
+    })
+  }
   if (['browser', 'functional', 'e2e', 'commands'].includes(suite.name)) {
     return suite.setup(() => testUtils.httpServer().start())
   }
