@@ -3,15 +3,21 @@ import { test } from '@japa/runner'
 import app from '@adonisjs/core/services/app'
 import hash from '@adonisjs/core/services/hash'
 import User from '#models/user'
+import { TS_HOOKS } from '#tests/helpers/app_process'
 import { truncateAll } from '#tests/helpers/database'
 
 const PASSWORD = 'piped password 123'
 
-/** Runs `node ace …` in a child process, as a script or CI job would. */
+/**
+ * Runs an ace command in a child process without a terminal, as a script or CI job would:
+ * bin/console.ts, what `node ace` imports once its TypeScript loader is registered, here
+ * through the tests' faster one (tests/helpers/ts_hooks.js). `node ace` itself is run by
+ * tests/unit/env_validation.spec.ts.
+ */
 function ace(argv: string[], options: { stdin?: string; env?: Record<string, string> } = {}) {
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env }
   if (!options.env?.GATEHOUSE_USER_PASSWORD) delete env.GATEHOUSE_USER_PASSWORD
-  const child = spawn(process.execPath, ['ace', ...argv, '--no-ansi'], {
+  const child = spawn(process.execPath, [TS_HOOKS, 'bin/console.ts', ...argv, '--no-ansi'], {
     cwd: app.makePath(),
     env,
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -30,7 +36,7 @@ function ace(argv: string[], options: { stdin?: string; env?: Record<string, str
 type AceRun = Awaited<ReturnType<typeof ace>>
 
 test.group('user:create in a child process', (group) => {
-  // A `node ace` process boots for a second or two: the three runs start side by side on an
+  // An ace process boots for a second or two: the three runs start side by side on an
   // empty database when the group starts (each with a username of its own), and each test
   // checks its run.
   const runs = new Map<string, Promise<AceRun>>()
