@@ -10,11 +10,7 @@ import { shieldApiClient } from '@adonisjs/shield/plugins/api_client'
 import env from '#start/env'
 import { freePort } from '#tests/helpers/app_process'
 import { prepareTestDatabase } from '#tests/helpers/database'
-import {
-  earlyProcessesBooted,
-  startEarlyProcesses,
-  stopEarlyProcesses,
-} from '#tests/helpers/early_processes'
+import { startEarlyProcesses, stopEarlyProcesses } from '#tests/helpers/early_processes'
 
 /**
  * Japa plugins: assertions, the HTTP client (loginAs through the token guard,
@@ -58,7 +54,6 @@ export const runnerHooks: Required<Pick<Config, 'setup' | 'teardown'>> = {
 }
 
 export const configureSuite: Config['configureSuite'] = (suite) => {
-  if (suite.name !== 'unit') suite.setup(() => earlyProcessesBooted())
   if (suite.name === 'browser') {
     suite.teardown(async () => {
       const { closeSharedChromium } = await import('#tests/browser/browser_helpers')

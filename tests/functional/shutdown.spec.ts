@@ -416,7 +416,9 @@ test.group('Graceful shutdown: cluster (bin/cluster.ts, two workers)', (group) =
       port,
       env: serverEnv({ WEB_CONCURRENCY: '2' }),
     })
-    server.exited.finally(() => blocker.close())
+    // Resolved once it gave up: its workers boot (and sweep) until then.
+    await server.exited
+    blocker.close()
     return server
   })
 
