@@ -10,6 +10,7 @@ import { shieldApiClient } from '@adonisjs/shield/plugins/api_client'
 import env from '#start/env'
 import { freePort } from '#tests/helpers/app_process'
 import { prepareTestDatabase } from '#tests/helpers/database'
+import { startEarlyProcesses, stopEarlyProcesses } from '#tests/helpers/early_processes'
 
 /**
  * Japa plugins: assertions, the HTTP client (loginAs through the token guard,
@@ -37,16 +38,28 @@ async function pickPort() {
 
 /**
  * Before the run: a free port, and make sure the test database exists
- * (PostgreSQL gets a database of its own) and is migrated from scratch.
- * Functional tests need the HTTP server, and so do command tests that use a
- * printed key.
+ * (PostgreSQL gets a database of its own) and is migrated from scratch; then
+ * the child servers some specs take boot in the background
+ * (tests/helpers/early_processes.ts). Functional tests need the HTTP server,
+ * and so do command tests that use a printed key.
  */
 export const runnerHooks: Required<Pick<Config, 'setup' | 'teardown'>> = {
-  setup: [pickPort, () => prepareTestDatabase(), () => testUtils.db().migrate()],
-  teardown: [],
+  setup: [
+    pickPort,
+    () => prepareTestDatabase(),
+    () => testUtils.db().migrate(),
+    () => startEarlyProcesses(),
+  ],
+  teardown: [() => stopEarlyProcesses()],
 }
 
 export const configureSuite: Config['configureSuite'] = (suite) => {
+  if (suite.name === 'browser') {
+    suite.teardown(async () => {
+      const { closeSharedChromium } = await import('#tests/browser/browser_helpers')
+      await closeSharedChromium()
+    })
+  }
   if (['browser', 'functional', 'e2e', 'commands'].includes(suite.name)) {
     return suite.setup(() => testUtils.httpServer().start())
   }

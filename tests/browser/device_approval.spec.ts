@@ -4,7 +4,7 @@ import type { Browser } from 'playwright-core'
 import db from '@adonisjs/lucid/services/db'
 import userService from '#services/user_service'
 import { isolateEachTest } from '#tests/helpers/database'
-import { baseUrl, launchChromium } from './browser_helpers.js'
+import { baseUrl, closeContexts, sharedChromium } from './browser_helpers.js'
 
 const PASSWORD = 'correct horse battery'
 const GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
@@ -23,7 +23,7 @@ test.group('Browser: approving a device sign-in', (group) => {
 
   let browser: Browser | undefined
   group.teardown(async () => {
-    await browser?.close()
+    await closeContexts(browser)
   })
 
   test('a tool asks → sign in → confirm the code → approve → the tool gets its token', async ({
@@ -41,7 +41,7 @@ test.group('Browser: approving a device sign-in', (group) => {
     })
     assert.equal(pending.body.error, 'authorization_pending')
 
-    browser = await launchChromium()
+    browser = await sharedChromium()
     const page = await browser.newPage()
     const consoleErrors: string[] = []
     page.on('console', (message) => {
@@ -86,7 +86,7 @@ test.group('Browser: approving a device sign-in', (group) => {
     await userService.create({ username: 'bob', email: 'bob@example.com', password: PASSWORD })
     const started = await post(urlFor('api.v1.device.authorize'), {})
 
-    browser ??= await launchChromium()
+    browser ??= await sharedChromium()
     const page = await browser.newPage()
     await page.goto(`${baseUrl()}/login`)
     await page.getByLabel('Username or email').fill('bob')

@@ -6,7 +6,7 @@ import audit from '#services/audit_service'
 import tokenService from '#services/token_service'
 import userService from '#services/user_service'
 import { isolateEachTest } from '#tests/helpers/database'
-import { baseUrl, launchChromium } from './browser_helpers.js'
+import { baseUrl, closeContexts, sharedChromium } from './browser_helpers.js'
 
 const PASSWORD = 'correct horse battery'
 
@@ -19,7 +19,7 @@ test.group('Browser: a staff journey in the console', (group) => {
 
   let browser: Browser | undefined
   group.teardown(async () => {
-    await browser?.close()
+    await closeContexts(browser)
   })
 
   test('sign in as staff → find a user → revoke their token → the key gets 401', async ({
@@ -64,7 +64,7 @@ test.group('Browser: a staff journey in the console', (group) => {
     const allowed = await callProtected(laptop.value)
     assert.equal(allowed.status, 200)
 
-    browser = await launchChromium()
+    browser = await sharedChromium()
     const page = await browser.newPage({
       baseURL: baseUrl(),
       viewport: { width: 1280, height: 900 },

@@ -3,7 +3,7 @@ import { urlFor } from '@adonisjs/core/services/url_builder'
 import type { Browser } from 'playwright-core'
 import userService from '#services/user_service'
 import { isolateEachTest } from '#tests/helpers/database'
-import { baseUrl, launchChromium } from './browser_helpers.js'
+import { baseUrl, closeContexts, sharedChromium } from './browser_helpers.js'
 
 const PASSWORD = 'correct horse battery'
 
@@ -16,14 +16,14 @@ test.group('Browser: the token journey', (group) => {
 
   let browser: Browser | undefined
   group.teardown(async () => {
-    await browser?.close()
+    await closeContexts(browser)
   })
 
   test('sign in → dashboard → get my API token → it works → revoke it → it is refused', async ({
     assert,
   }) => {
     await userService.create({ username: 'ada', email: 'ada@example.com', password: PASSWORD })
-    browser = await launchChromium()
+    browser = await sharedChromium()
     const context = await browser.newContext({ baseURL: baseUrl() })
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl() })
     const page = await context.newPage()

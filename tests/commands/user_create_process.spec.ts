@@ -3,15 +3,21 @@ import { test } from '@japa/runner'
 import app from '@adonisjs/core/services/app'
 import hash from '@adonisjs/core/services/hash'
 import User from '#models/user'
-import { truncateEachTest } from '#tests/helpers/database'
+import { TS_HOOKS } from '#tests/helpers/app_process'
+import { truncateAll } from '#tests/helpers/database'
 
 const PASSWORD = 'piped password 123'
 
-/** Runs `node ace …` in a child process, as a script or CI job would. */
+/**
+ * Runs an ace command in a child process without a terminal, as a script or CI job would:
+ * bin/console.ts, what `node ace` imports once its TypeScript loader is registered, here
+ * through the tests' faster one (tests/helpers/ts_hooks.js). `node ace` itself is run by
+ * tests/unit/env_validation.spec.ts.
+ */
 function ace(argv: string[], options: { stdin?: string; env?: Record<string, string> } = {}) {
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env }
   if (!options.env?.GATEHOUSE_USER_PASSWORD) delete env.GATEHOUSE_USER_PASSWORD
-  const child = spawn(process.execPath, ['ace', ...argv, '--no-ansi'], {
+  const child = spawn(process.execPath, [TS_HOOKS, 'bin/console.ts', ...argv, '--no-ansi'], {
     cwd: app.makePath(),
     env,
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -27,13 +33,31 @@ function ace(argv: string[], options: { stdin?: string; env?: Record<string, str
   })
 }
 
+type AceRun = Awaited<ReturnType<typeof ace>>
+
 test.group('user:create in a child process', (group) => {
-  truncateEachTest(group)
+  // An ace process boots for a second or two: the three runs start side by side on an
+  // empty database when the group starts (each with a username of its own), and each test
+  // checks its run.
+  const runs = new Map<string, Promise<AceRun>>()
+  const start = (username: string, options?: Parameters<typeof ace>[1], flags: string[] = []) => {
+    const running = ace(['user:create', username, ...flags], options)
+    running.catch(() => {}) // reported by the test that awaits it
+    runs.set(username, running)
+  }
+  const run = (username: string) => runs.get(username)!
+  group.setup(async () => {
+    await truncateAll()
+    start('piped', { stdin: `${PASSWORD}\n` }, ['--password-stdin'])
+    start('fromenv', { env: { GATEHOUSE_USER_PASSWORD: PASSWORD } })
+    start('nopassword')
+  })
+  group.teardown(async () => {
+    await Promise.allSettled(runs.values())
+  })
 
   test('--password-stdin reads the password piped in', async ({ assert }) => {
-    const result = await ace(['user:create', 'piped', '--password-stdin'], {
-      stdin: `${PASSWORD}\n`,
-    })
+    const result = await run('piped')
 
     assert.equal(result.code, 0, result.stderr)
     assert.match(result.stdout, /Created user "piped" with id \d+\./)
@@ -43,9 +67,7 @@ test.group('user:create in a child process', (group) => {
   })
 
   test('GATEHOUSE_USER_PASSWORD is used when nothing is piped', async ({ assert }) => {
-    const result = await ace(['user:create', 'fromenv'], {
-      env: { GATEHOUSE_USER_PASSWORD: PASSWORD },
-    })
+    const result = await run('fromenv')
 
     assert.equal(result.code, 0, result.stderr)
     const user = await User.findByOrFail('username', 'fromenv')
@@ -53,7 +75,7 @@ test.group('user:create in a child process', (group) => {
   })
 
   test('without a terminal or a password: one line on stderr, exit code 1', async ({ assert }) => {
-    const result = await ace(['user:create', 'nopassword'])
+    const result = await run('nopassword')
 
     assert.equal(result.code, 1)
     assert.equal(

@@ -7,6 +7,7 @@ import AccessToken from '#models/access_token'
 import tokenService, { ENCRYPTION_PURPOSE, KEY_ID_PURPOSE } from '#services/token_service'
 import appKeySweep from '#services/app_key_sweep_service'
 import { AppProcess } from '#tests/helpers/app_process'
+import { holdEarlyProcesses, releaseEarlyProcesses } from '#tests/helpers/early_processes'
 import { truncateEachTest } from '#tests/helpers/database'
 import { makeUser } from '#tests/helpers/factories'
 import { rawRequest } from '#tests/helpers/http'
@@ -46,6 +47,11 @@ async function liveDefaults(user: User) {
 }
 
 test.group('APP_KEY rotation: get-or-create keys sealed with another key', (group) => {
+  // Servers booting in the background sweep too: not while these tests seal tokens.
+  group.setup(async () => {
+    await holdEarlyProcesses()
+    return releaseEarlyProcesses
+  })
   truncateEachTest(group)
 
   test('the boot sweep expires them (one log line), keeps the others, and the next get-or-create issues a fresh key', async ({

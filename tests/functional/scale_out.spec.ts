@@ -11,6 +11,7 @@ import tokenService from '#services/token_service'
 import userService from '#services/user_service'
 import { dialectName, truncateEachTest } from '#tests/helpers/database'
 import { AppProcess } from '#tests/helpers/app_process'
+import { bootEarly } from '#tests/helpers/early_processes'
 
 /*
 | Two app processes (free ports) on one PostgreSQL, each with its token
@@ -98,13 +99,13 @@ function startProcess() {
 /** Waits until both processes LISTEN for auth changes (their caches serve only then). */
 async function waitUntilListening(processes: AppProcess[]) {
   const names = processes.map((one) => `${APPLICATION_NAME}:${one.pid}`)
-  for (let attempt = 0; attempt < 100; attempt++) {
+  for (let attempt = 0; attempt < 500; attempt++) {
     const { rows } = await db.rawQuery(
       'SELECT count(DISTINCT application_name) AS n FROM pg_stat_activity WHERE application_name = ANY(?)',
       [names]
     )
     if (Number(rows[0].n) === names.length) return
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    await new Promise((resolve) => setTimeout(resolve, 20))
   }
   throw new Error('the app processes did not LISTEN for auth changes')
 }
@@ -115,9 +116,13 @@ test.group('Scale-out: two app processes, one PostgreSQL, one Redis', (group) =>
   let processes: AppProcess[] = []
 
   truncateEachTest(group)
+  // Booted in the background from the start of the run (tests/helpers/early_processes.ts).
+  const booted = SKIP
+    ? []
+    : [bootEarly('scale-out: A', startProcess), bootEarly('scale-out: B', startProcess)]
   group.setup(async () => {
     if (SKIP) return
-    processes = await Promise.all([startProcess(), startProcess()])
+    processes = await Promise.all(booted.map((take) => take()))
     ;[A, B] = processes.map((one) => one.port)
     await waitUntilListening(processes)
   })

@@ -4,8 +4,10 @@ import http from 'node:http'
 import net from 'node:net'
 import app from '@adonisjs/core/services/app'
 import { sqlitePath } from '#config/database'
+import appEnv from '#start/env'
 import { AppProcess, freePort } from '#tests/helpers/app_process'
 import { dialectName } from '#tests/helpers/database'
+import { bootEarly } from '#tests/helpers/early_processes'
 
 /*
 | The production server (bin/server.ts, and bin/cluster.ts with two workers)
@@ -21,6 +23,8 @@ const RESTARTING = 'The server is restarting. Try again in a few seconds.'
 function serverEnv(extra: Record<string, string> = {}) {
   const database = app.config.get<any>('database.connections.pg.connection')
   return {
+    // The suite's key: booted early, the boot's APP_KEY sweep must leave the tests' tokens alone.
+    APP_KEY: appEnv.get('APP_KEY').release(),
     LOG_LEVEL: 'warn',
     LIMITER_STORE: 'memory',
     LOGIN_THROTTLE_IP_REQUESTS: '1000000',
@@ -308,11 +312,20 @@ async function stopUnderFlood(assert: any, server: AppProcess, workers: number) 
 test.group('Graceful shutdown: one process', (group) => {
   // Child processes boot on a machine that may be busy: room beyond the suite's 30 s.
   group.each.timeout(60_000)
+  // Each test stops a fresh server of its own: booted early (tests/helpers/early_processes.ts).
+  const single =
+    (env: Record<string, string> = {}) =>
+    () =>
+      AppProcess.start({ env: serverEnv(env) })
+  const forFlood = bootEarly('shutdown: flood', single())
+  const forTimeout = bootEarly('shutdown: timeout', single({ SHUTDOWN_TIMEOUT: '1s' }))
+  const forSecondSigint = bootEarly('shutdown: second SIGINT', single())
+  const forSigintAfterSigterm = bootEarly('shutdown: SIGINT after SIGTERM', single())
 
   test('SIGTERM under a sign-in flood drains, exits 0, and a restart serves at once', async ({
     assert,
   }) => {
-    const server = await AppProcess.start({ env: serverEnv() })
+    const server = await forFlood()
     try {
       await stopUnderFlood(assert, server, 1)
       const again = await AppProcess.start({ env: serverEnv(), port: server.port })
@@ -325,7 +338,7 @@ test.group('Graceful shutdown: one process', (group) => {
   })
 
   test('at SHUTDOWN_TIMEOUT what is still open is cut: one line, exit 1', async ({ assert }) => {
-    const server = await AppProcess.start({ env: serverEnv({ SHUTDOWN_TIMEOUT: '1s' }) })
+    const server = await forTimeout()
     try {
       // A client that never finishes its body: the request is received, never complete.
       const stuck = await Connection.halfSignIn(server.port)
@@ -342,7 +355,7 @@ test.group('Graceful shutdown: one process', (group) => {
   })
 
   test('a second SIGINT during the drain stops at once', async ({ assert }) => {
-    const server = await AppProcess.start({ env: serverEnv() })
+    const server = await forSecondSigint()
     try {
       const stuck = await Connection.halfSignIn(server.port)
       const idle = await Connection.idle(server.port)
@@ -362,7 +375,7 @@ test.group('Graceful shutdown: one process', (group) => {
   test('a SIGINT after SIGTERM (as a worker may see a Ctrl-C) does not cut the drain', async ({
     assert,
   }) => {
-    const server = await AppProcess.start({ env: serverEnv() })
+    const server = await forSigintAfterSigterm()
     try {
       const pending = await Connection.halfSignIn(server.port)
       const idle = await Connection.idle(server.port)
@@ -391,11 +404,28 @@ test.group('Graceful shutdown: cluster (bin/cluster.ts, two workers)', (group) =
       readyOutput: /cluster: 2 workers listening/,
       detached: true,
     })
+  const forFlood = bootEarly('shutdown: cluster flood', () => cluster())
+  const forCrash = bootEarly('shutdown: cluster crash', () => cluster())
+  // Something else holds the port: every worker fails to listen.
+  const forKeepDying = bootEarly('shutdown: cluster keeps dying', async () => {
+    const blocker = net.createServer()
+    const port = await freePort()
+    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve))
+    const server = await AppProcess.launch({
+      script: 'bin/cluster.ts',
+      port,
+      env: serverEnv({ WEB_CONCURRENCY: '2' }),
+    })
+    // Resolved once it gave up: its workers boot (and sweep) until then.
+    await server.exited
+    blocker.close()
+    return server
+  })
 
   test('SIGTERM to the primary under a flood: every worker drains, exit 0, restart serves', async ({
     assert,
   }) => {
-    const server = await cluster()
+    const server = await forFlood()
     try {
       const workers = childrenOf(server.pid)
       assert.lengthOf(workers, 2)
@@ -416,7 +446,7 @@ test.group('Graceful shutdown: cluster (bin/cluster.ts, two workers)', (group) =
   test('a crashed worker is replaced; Ctrl-C (SIGINT to the group) drains without restarts', async ({
     assert,
   }) => {
-    const server = await cluster()
+    const server = await forCrash()
     try {
       const [victim] = childrenOf(server.pid)
       process.kill(victim, 'SIGKILL')
@@ -449,21 +479,9 @@ test.group('Graceful shutdown: cluster (bin/cluster.ts, two workers)', (group) =
   })
 
   test('workers that keep dying at start: the primary gives up with exit 1', async ({ assert }) => {
-    // Something else holds the port: every worker fails to listen.
-    const blocker = net.createServer()
-    const port = await freePort()
-    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve))
-    try {
-      const server = await AppProcess.launch({
-        script: 'bin/cluster.ts',
-        port,
-        env: serverEnv({ WEB_CONCURRENCY: '2' }),
-      })
-      const exit = await server.exited
-      assert.deepEqual(exit, { code: 1, signal: null })
-      assert.match(server.output, /cluster: workers keep dying before they listen \(3 in a row/)
-    } finally {
-      blocker.close()
-    }
+    const server = await forKeepDying()
+    const exit = await server.exited
+    assert.deepEqual(exit, { code: 1, signal: null })
+    assert.match(server.output, /cluster: workers keep dying before they listen \(3 in a row/)
   })
 })

@@ -1,7 +1,7 @@
 /*
 | Starts and stops a Gatehouse server in a child process, for tests, the soak
-| and the bench: bin/server.ts (through ts-exec) by default, bin/cluster.ts,
-| or a built bin/*.js; on a free loopback port unless one is given; ready
+| and the bench: bin/server.ts by default (TypeScript through ./ts_hooks.js),
+| bin/cluster.ts, or a built bin/*.js; on a free loopback port unless one is given; ready
 | once GET /health answers 200 (polled, bounded) and, when asked, once a line
 | of its output matches. No test-runner import here: scripts use it too.
 */
@@ -12,6 +12,8 @@ import { request } from 'node:http'
 import net from 'node:net'
 
 const ROOT = new URL('../../', import.meta.url).pathname
+/** Node's flag that loads the TypeScript of bin/*.ts and the app (in-thread, see ts_hooks.js). */
+export const TS_HOOKS = `--import=${new URL('./ts_hooks.js', import.meta.url).href}`
 const OUTPUT_LIMIT = 256 * 1024
 
 export interface AppProcessOptions {
@@ -105,7 +107,7 @@ export class AppProcess {
   static async launch(options: AppProcessOptions = {}): Promise<AppProcess> {
     const port = options.port ?? (await freePort())
     const script = options.script ?? 'bin/server.ts'
-    const args = script.endsWith('.ts') ? ['--import=@poppinss/ts-exec', script] : [script]
+    const args = script.endsWith('.ts') ? [TS_HOOKS, script] : [script]
     const child = spawn(process.execPath, args, {
       cwd: options.cwd ?? ROOT,
       detached: options.detached ?? false,

@@ -44,8 +44,24 @@ export async function truncateAll() {
   )
   if (tables.length === 0) return
   if (connection.dialect.name === 'postgres') {
+    // TRUNCATE costs ~40 ms even when every table is empty: only the tables
+    // that hold rows or whose id sequence has been used (the rest are already
+    // as TRUNCATE … RESTART IDENTITY leaves them).
+    const { rows } = await connection.rawQuery(
+      [
+        ...tables.map((t) => `SELECT '${t}' AS name WHERE EXISTS (SELECT 1 FROM "${t}")`),
+        `SELECT t.relname AS name FROM pg_sequences q
+           JOIN pg_class s ON s.relname = q.sequencename AND s.relkind = 'S'
+           JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid
+             AND d.deptype IN ('a', 'i')
+           JOIN pg_class t ON t.oid = d.refobjid
+           WHERE q.schemaname = 'public' AND q.last_value IS NOT NULL`,
+      ].join(' UNION ')
+    )
+    const used = tables.filter((t) => rows.some((row: { name: string }) => row.name === t))
+    if (used.length === 0) return
     await connection.rawQuery(
-      `TRUNCATE ${tables.map((t) => `"${t}"`).join(', ')} RESTART IDENTITY CASCADE`
+      `TRUNCATE ${used.map((t) => `"${t}"`).join(', ')} RESTART IDENTITY CASCADE`
     )
     return
   }

@@ -1,14 +1,15 @@
 import { test } from '@japa/runner'
 import { spawnSync } from 'node:child_process'
 import app from '@adonisjs/core/services/app'
+import { TS_HOOKS } from '#tests/helpers/app_process'
 
 test.group('Metrics under node:cluster', () => {
   test('a worker answers a scrape with the sum over every worker', ({ assert }) => {
-    const result = spawnSync(
-      process.execPath,
-      ['--import=@poppinss/ts-exec', 'tests/helpers/metrics_cluster.ts'],
-      { cwd: app.makePath(), encoding: 'utf8', timeout: 60_000 }
-    )
+    const result = spawnSync(process.execPath, [TS_HOOKS, 'tests/helpers/metrics_cluster.ts'], {
+      cwd: app.makePath(),
+      encoding: 'utf8',
+      timeout: 60_000,
+    })
     assert.equal(result.status, 0, result.stderr)
     // Each of the two workers counted one.
     assert.include(result.stdout, 'gatehouse_token_authentications_total{outcome="ok"} 2\n')
