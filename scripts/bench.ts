@@ -35,6 +35,7 @@ import pg from 'pg'
 import { DateTime } from 'luxon'
 import { Scrypt } from '@adonisjs/core/hash/drivers/scrypt'
 import { generateKey } from '#services/token_key'
+import { AppProcess } from '../tests/helpers/app_process.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -179,40 +180,37 @@ async function seed(): Promise<string[]> {
 
 /* ------------------------------------------------------------------ server */
 
-let server: ChildProcess | undefined
+/** The server being measured: the app (through the shared harness) or a reference server. */
+let server: { pid?: number; stop(): Promise<unknown> } | undefined
+
+/** Variables of this shell that would change the defaults being measured: unset for the app. */
+function unsetOverrides() {
+  return Object.fromEntries(
+    Object.keys(process.env)
+      .filter((name) => !(name in cleanEnv()))
+      .map((name) => [name, undefined])
+  )
+}
 
 /** The app (or, with `cluster`, the production cluster); request logs go where a service's would, not to this terminal. */
 async function startServer(extraEnv: Record<string, string> = {}, cluster = false) {
-  server = spawn(NODE, [cluster ? 'bin/cluster.js' : 'bin/server.js'], {
+  const app = await AppProcess.start({
+    script: cluster ? 'bin/cluster.js' : 'bin/server.js',
     cwd: BUILD,
-    env: { ...cleanEnv(), ...ENV(), ...extraEnv },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    port: PORT,
+    env: { ...unsetOverrides(), LOG_LEVEL: undefined, ...ENV(), ...extraEnv },
+    discardStdout: true,
+    startTimeoutMs: 20_000,
   })
-  for (let attempt = 0; attempt < 200; attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    if (server.exitCode !== null) throw new Error('the server exited during startup')
-    try {
-      const response = await send('/health')
-      if (response.status === 200) {
-        // Let every worker start and its token cache LISTEN before measuring.
-        await new Promise((resolve) => setTimeout(resolve, cluster ? 1500 : 300))
-        return
-      }
-    } catch {}
-  }
-  throw new Error('the server did not answer /health within 20 s')
+  server = { pid: app.pid, stop: () => app.stop({ timeoutMs: 10_000 }) }
+  // Let every worker start and its token cache LISTEN before measuring.
+  await new Promise((resolve) => setTimeout(resolve, cluster ? 1500 : 300))
 }
 
 async function stopServer() {
-  if (!server || server.exitCode !== null || server.signalCode !== null) return
-  const exited = new Promise((resolve) => server!.once('exit', resolve))
-  server.kill('SIGTERM')
-  const timer = setTimeout(() => {
-    log('the server did not stop within 10 s of SIGTERM; killing it')
-    server?.kill('SIGKILL')
-  }, 10_000)
-  await exited
-  clearTimeout(timer)
+  const current = server
+  server = undefined
+  await current?.stop()
 }
 
 /* -------------------------------------------------------------- measuring */
@@ -375,7 +373,15 @@ const machine = `${availableParallelism()} cores (${cpus()[0]?.model.trim()}), $
 
 /** Measures a reference server started by `command` (then stopped): same load, same run. */
 async function reference(title: string, command: string[]): Promise<Row> {
-  server = spawn(NODE, command, { cwd: ROOT, stdio: 'ignore' })
+  const child: ChildProcess = spawn(NODE, command, { cwd: ROOT, stdio: 'ignore' })
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  server = {
+    pid: child.pid,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+      await exited
+    },
+  }
   for (let attempt = 0; attempt < 200; attempt++) {
     try {
       const reply = await send('/health/live')
@@ -632,8 +638,7 @@ async function measure() {
 }
 
 process.on('SIGINT', () => {
-  server?.kill('SIGTERM')
-  process.exit(130)
+  void stopServer().finally(() => process.exit(130))
 })
 
 try {

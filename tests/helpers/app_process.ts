@@ -31,6 +31,13 @@ export interface AppProcessOptions {
   detached?: boolean
   /** Copy the process's output to this process's stderr as it comes. */
   echo?: boolean
+  /**
+   * Its stdout (the request log) goes nowhere, as a service's would go to a
+   * file, instead of being read by this process (the bench: reading it would
+   * load the cores it measures). stderr is still kept; `readyOutput` and
+   * `output` then see only stderr.
+   */
+  discardStdout?: boolean
   startTimeoutMs?: number
 }
 
@@ -84,7 +91,7 @@ export class AppProcess {
         }
       }
     }
-    child.stdout!.on('data', keep)
+    child.stdout?.on('data', keep)
     child.stderr!.on('data', keep)
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => resolve({ code, signal }))
@@ -111,7 +118,7 @@ export class AppProcess {
     const child = spawn(process.execPath, args, {
       cwd: options.cwd ?? ROOT,
       detached: options.detached ?? false,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', options.discardStdout ? 'ignore' : 'pipe', 'pipe'],
       env: {
         ...process.env,
         NODE_ENV: 'production',
@@ -124,7 +131,7 @@ export class AppProcess {
       },
     })
     if (options.echo) {
-      child.stdout!.on('data', (chunk) => process.stderr.write(chunk))
+      child.stdout?.on('data', (chunk) => process.stderr.write(chunk))
       child.stderr!.on('data', (chunk) => process.stderr.write(chunk))
     }
     return new AppProcess(child, port, options.detached ?? false)
