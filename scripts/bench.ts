@@ -103,6 +103,7 @@ function log(message: string) {
 function run(command: string[], cwd: string, env: Record<string, string> = {}) {
   const result = spawnSync(NODE, command, { cwd, env: { ...cleanEnv(), ...env }, stdio: 'pipe' })
   if (result.status !== 0) {
+    if (result.error) throw result.error
     process.stderr.write(result.stdout)
     process.stderr.write(result.stderr)
     throw new Error(`${command.join(' ')} failed`)
@@ -427,7 +428,9 @@ function kitAdonis() {
 async function main() {
   log(`machine: ${machine}`)
   if (!args['skip-build']) {
-    log('building (node ace build)')
+    // What `npm run build` does: the route types first (tests use them), then the build.
+    log('building (node ace codegen && node ace build)')
+    run(['ace.js', 'codegen'], ROOT)
     run(['ace.js', 'build'], ROOT)
   }
   for (const [index, db] of RUNS.entries()) {
