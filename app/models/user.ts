@@ -12,6 +12,9 @@ const AuthFinder = withAuthFinder(() => hash.use('scrypt'), {
 })
 
 /** A person or client who can sign in and hold tokens (Django's auth.User). */
+/** Each user instance's current access token, or what builds it (see User.currentAccessToken). */
+const currentTokens = new WeakMap<User, AccessToken | undefined | (() => AccessToken)>()
+
 export default class User extends compose(BaseModel, AuthFinder) {
   @column({ isPrimary: true })
   declare id: number
@@ -54,8 +57,28 @@ export default class User extends compose(BaseModel, AuthFinder) {
   @hasMany(() => AccessToken, { foreignKey: 'tokenableId' })
   declare tokens: HasMany<typeof AccessToken>
 
-  /** Set by the token guard on the request that authenticated with a token. */
-  declare currentAccessToken?: AccessToken
+  /**
+   * The token of the request that authenticated with one (set by the token
+   * guard). The authenticator may attach it as a function that builds it on
+   * first read (most requests never read it); kept beside the instance, not
+   * on it, so attaching costs no trip through Lucid's proxy traps.
+   */
+  get currentAccessToken(): AccessToken | undefined {
+    const attached = currentTokens.get(this)
+    if (typeof attached !== 'function') return attached
+    const token = attached()
+    currentTokens.set(this, token)
+    return token
+  }
+
+  set currentAccessToken(token: AccessToken | undefined) {
+    currentTokens.set(this, token)
+  }
+
+  /** Attaches the request's token, built when first read. */
+  static attachAccessToken(user: User, build: () => AccessToken) {
+    currentTokens.set(user, build)
+  }
 
   /** The hasher that understands a stored hash: Django's formats (imported users) or scrypt. */
   static hasherFor(storedHash: string) {

@@ -132,12 +132,7 @@ export class TokenAuthenticator {
     // The token model is built when first asked for (ability checks, logout, the guard's
     // events): most requests never ask, and each model costs a few µs of proxy traps.
     const { token: tokenAttributes, tokenArrays } = row
-    let token: AccessToken | undefined
-    Object.defineProperty(user, 'currentAccessToken', {
-      get: () => (token ??= revive(AccessToken, tokenAttributes, tokenArrays)),
-      set: (replaced: AccessToken) => (token = replaced),
-      configurable: true,
-    })
+    User.attachAccessToken(user, () => revive(AccessToken, tokenAttributes, tokenArrays))
     return {
       ok: true,
       user,

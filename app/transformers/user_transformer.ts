@@ -16,6 +16,23 @@ interface UserAttributes {
 }
 
 /**
+ * ISO strings of dates already formatted: Luxon's DateTime is immutable, and
+ * the token cache shares one instance of each user's dates between requests,
+ * so formatting (~1 µs each) happens once per cached user, not per answer.
+ */
+const isoStrings = new WeakMap<DateTime, string | null>()
+
+function iso(date: DateTime | null | undefined): string | null {
+  if (!date) return null
+  let formatted = isoStrings.get(date)
+  if (formatted === undefined) {
+    formatted = date.toISO()
+    isoStrings.set(date, formatted)
+  }
+  return formatted
+}
+
+/**
  * The public shape of a user in API answers (`/me`, `/protected`, sign-in):
  * what Lucid's serialization of the model gives, written out, so a column
  * added to the model is not published by accident. Never the password hash
@@ -31,9 +48,9 @@ export function serializeUser(user: User) {
     isActive: attributes.isActive,
     isStaff: attributes.isStaff,
     isSuperuser: attributes.isSuperuser,
-    lastLoginAt: attributes.lastLoginAt?.toISO() ?? null,
-    createdAt: attributes.createdAt?.toISO() ?? null,
-    updatedAt: attributes.updatedAt?.toISO() ?? null,
+    lastLoginAt: iso(attributes.lastLoginAt),
+    createdAt: iso(attributes.createdAt),
+    updatedAt: iso(attributes.updatedAt),
     passwordMustChange: attributes.passwordMustChange,
   }
 }

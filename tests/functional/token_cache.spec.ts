@@ -11,6 +11,7 @@ import tokenAuthenticator, { TokenAuthenticator } from '#services/token_authenti
 import { PgNotifications } from '#services/auth_changes'
 import authService from '#services/auth_service'
 import tokenService from '#services/token_service'
+import User from '#models/user'
 import userService from '#services/user_service'
 import { dialectName, truncateEachTest } from '#tests/helpers/database'
 import { TcpProxy } from '#tests/helpers/tcp_proxy'
@@ -130,6 +131,11 @@ test.group('Token cache', (group) => {
     assert.deepEqual(second.token.abilities, ['*'])
     assert.equal(second.user.username, 'alice')
     assert.deepEqual(second.user.currentAccessToken?.abilities, ['*'])
+    // Built on first read, then the same instance; a guard may replace it; no token, no value.
+    assert.strictEqual(second.user.currentAccessToken, second.token)
+    second.user.currentAccessToken = first.token
+    assert.strictEqual(second.user.currentAccessToken, first.token)
+    assert.isUndefined(new User().currentAccessToken)
   })
 
   test('a sign-in or a last-used write evicts nothing', async ({ client, assert }) => {

@@ -42,4 +42,17 @@ test.group('User transformer (the API shape of a user)', (group) => {
     assert.isNull(serializeUser(loaded).lastLoginAt)
     assert.isNull(serializeUser(loaded).email)
   })
+
+  test('a date changed on the model is answered as it is now, not as first formatted', async ({
+    assert,
+  }) => {
+    const user = await makeUser({ username: 'carol' })
+    user.lastLoginAt = DateTime.fromISO('2026-11-30T10:00:00.000Z')
+    const first = serializeUser(user).lastLoginAt
+    assert.equal(serializeUser(user).lastLoginAt, first)
+
+    user.lastLoginAt = user.lastLoginAt.plus({ minutes: 5 })
+    assert.equal(serializeUser(user).lastLoginAt, user.lastLoginAt.toISO())
+    assert.notEqual(serializeUser(user).lastLoginAt, first)
+  })
 })
