@@ -10,19 +10,30 @@
 
 import router from '@adonisjs/core/services/router'
 import server from '@adonisjs/core/services/server'
+import { stack } from '#middleware/stack'
 
 server.errorHandler(() => import('#exceptions/handler'))
 
+/*
+| Each list runs in the order written, as one layer (`stack`, see
+| app/middleware/stack.ts): the framework's per-layer work is paid once per
+| list instead of once per middleware. Middleware added here must keep
+| nothing per request on their instance.
+*/
 server.use([
-  () => import('#middleware/container_bindings_middleware'),
-  () => import('#middleware/request_observer_middleware'),
-  () => import('@adonisjs/cors/cors_middleware'),
-  () => import('#middleware/static_assets_middleware'),
+  stack(
+    () => import('#middleware/container_bindings_middleware'),
+    () => import('#middleware/request_observer_middleware'),
+    () => import('@adonisjs/cors/cors_middleware'),
+    () => import('#middleware/static_assets_middleware')
+  ),
 ])
 
 router.use([
-  () => import('@adonisjs/core/bodyparser_middleware'),
-  () => import('#middleware/security_headers_middleware'),
+  stack(
+    () => import('@adonisjs/core/bodyparser_middleware'),
+    () => import('#middleware/security_headers_middleware')
+  ),
 ])
 
 /*

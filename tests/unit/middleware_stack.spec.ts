@@ -1,0 +1,94 @@
+import { test } from '@japa/runner'
+import app from '@adonisjs/core/services/app'
+import { HttpContextFactory } from '@adonisjs/core/factories/http'
+import type { HttpContext } from '@adonisjs/core/http'
+import type { NextFn } from '@adonisjs/core/types/http'
+import { stack } from '#middleware/stack'
+
+/** A middleware class that records its calls in `trail`, as `name`. */
+function recorder(trail: string[], name: string, behaviour: 'next' | 'stop' | 'throw' = 'next') {
+  return class {
+    static made = 0
+    constructor() {
+      ;(this.constructor as unknown as { made: number }).made++
+    }
+    async handle(_ctx: HttpContext, next: NextFn) {
+      trail.push(`${name}:before`)
+      if (behaviour === 'stop') return `${name} answered`
+      if (behaviour === 'throw') throw new Error(`${name} failed`)
+      const result = await next()
+      trail.push(`${name}:after`)
+      return result
+    }
+  }
+}
+
+/** The class start/kernel.ts would get from the stack. */
+async function load(...classes: Array<new () => any>) {
+  const { default: Stack } = await stack(
+    ...classes.map((Class) => async () => ({ default: Class }))
+  )()
+  return new Stack()
+}
+
+test.group('Middleware stack (start/kernel.ts)', () => {
+  test('runs each middleware in the order listed, around the rest of the request', async ({
+    assert,
+  }) => {
+    const trail: string[] = []
+    const middleware = await load(recorder(trail, 'a'), recorder(trail, 'b'))
+    const result = await middleware.handle(new HttpContextFactory().create(), async () => {
+      trail.push('route')
+      return 'answer'
+    })
+
+    assert.equal(result, 'answer')
+    assert.deepEqual(trail, ['a:before', 'b:before', 'route', 'b:after', 'a:after'])
+  })
+
+  test('a middleware that does not call next ends the request there', async ({ assert }) => {
+    const trail: string[] = []
+    const middleware = await load(recorder(trail, 'a'), recorder(trail, 'b', 'stop'))
+    const result = await middleware.handle(new HttpContextFactory().create(), async () => {
+      trail.push('route')
+    })
+
+    assert.equal(result, 'b answered')
+    assert.deepEqual(trail, ['a:before', 'b:before', 'a:after'], 'the route never ran')
+  })
+
+  test('an error goes up to the framework, past the middleware before it', async ({ assert }) => {
+    const trail: string[] = []
+    const middleware = await load(recorder(trail, 'a'), recorder(trail, 'b', 'throw'))
+
+    await assert.rejects(
+      () => middleware.handle(new HttpContextFactory().create(), async () => {}),
+      'b failed'
+    )
+    assert.deepEqual(trail, ['a:before', 'b:before'])
+  })
+
+  test('each class is made once, through the container (its bindings apply)', async ({
+    assert,
+  }) => {
+    const trail: string[] = []
+    const Plain = recorder(trail, 'plain')
+    const Bound = recorder(trail, 'bound')
+    const bound = new Bound()
+    app.container.bind(Bound, () => bound)
+    try {
+      const middleware = await load(Plain, Bound)
+      for (let i = 0; i < 3; i++) {
+        await middleware.handle(new HttpContextFactory().create(), async () => {})
+      }
+      assert.equal(Plain.made, 1)
+      assert.equal(Bound.made, 1, 'the container binding made it, once, before the stack')
+      assert.lengthOf(
+        trail.filter((entry) => entry === 'bound:before'),
+        3
+      )
+    } finally {
+      app.container.restore(Bound)
+    }
+  })
+})
