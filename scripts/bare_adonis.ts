@@ -99,3 +99,5 @@ if (kit) {
 router.get('/health/live', () => ({ status: 'ok' }))
 await server.boot()
 createServer((req, res) => server.handle(req, res)).listen(Number(process.argv[2]), '127.0.0.1')
+// Exit normally when stopped, so `node --cpu-prof` can write its profile.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(0))
