@@ -1,6 +1,6 @@
 /*
 |--------------------------------------------------------------------------
-| Soak test: `npm run soak [-- --duration=20 --clients=24]`
+| Soak test: `npm run soak [-- --duration=30 --clients=24]`
 |--------------------------------------------------------------------------
 |
 | Starts the app (tests/helpers/app_process.ts: bin/server.ts, production,
@@ -11,7 +11,7 @@
 |   - get-or-create converges: one live get-or-create token per user and
 |     name in the database, and concurrent obtains for a user agree on a key;
 |   - every revoked (or rotated, after its grace) key is refused;
-|   - the server's RSS stopped growing after warm-up;
+|   - the server's RSS stopped growing after warm-up (runs of 30 s or more);
 |   - it stops gracefully on SIGTERM (exit 0: drained before its deadline).
 | Prints a summary, exits 1 when a check fails. Loopback only; stops itself.
 |
@@ -31,7 +31,7 @@ const ROTATION_GRACE_SECONDS = 2
 
 const { values: flags } = parseArgs({
   options: {
-    duration: { type: 'string', default: '20' },
+    duration: { type: 'string', default: '30' },
     clients: { type: 'string', default: '24' },
     port: { type: 'string' },
   },
@@ -44,6 +44,13 @@ if (!(DURATION_MS >= 3000 && DURATION_MS <= 3_600_000) || !(CLIENTS >= 1 && CLIE
 }
 const USERS = Math.max(1, Math.ceil(CLIENTS / 2))
 const WARMUP_MS = Math.max(3000, DURATION_MS / 4)
+/**
+ * Below this the RSS check is not judged: V8's heap still grows for the
+ * first ~15 s of load (a 10 s run measured +31% between its thirds, with no
+ * leak; 30 s runs level off at +5-10%), so a short run cannot tell warm-up
+ * from a leak.
+ */
+const RSS_JUDGED_FROM_MS = 30_000
 
 type Action =
   | 'obtain'
@@ -280,7 +287,8 @@ async function main() {
   })
   const base = server.url
 
-  const checks: [string, boolean, string][] = []
+  /** name, passed (null: not judged), detail */
+  const checks: [string, boolean | null, string][] = []
   try {
     await seedUsers(databaseFile)
     console.log(
@@ -352,10 +360,13 @@ async function main() {
     const late = median(settled.slice(-third))
     const limit = early * 1.2 + 16 * 1024 * 1024
     const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
+    const measured = `median ${mb(early)} early, ${mb(late)} late (limit ${mb(limit)}), peak ${mb(Math.max(...rss.map((s) => s.bytes)))}`
     checks.push([
       'RSS flat after warm-up',
-      third > 0 && late <= limit,
-      `median ${mb(early)} early, ${mb(late)} late (limit ${mb(limit)}), peak ${mb(Math.max(...rss.map((s) => s.bytes)))}`,
+      DURATION_MS < RSS_JUDGED_FROM_MS ? null : third > 0 && late <= limit,
+      DURATION_MS < RSS_JUDGED_FROM_MS
+        ? `not judged under ${RSS_JUDGED_FROM_MS / 1000} s (heap warm-up): ${measured}`
+        : measured,
     ])
   } catch (error) {
     checks.push(['soak ran', false, (error as Error).message])
@@ -390,10 +401,10 @@ async function main() {
   printTable(
     'Checks',
     ['check', 'result', 'detail'],
-    checks.map(([name, ok, detail]) => [name, ok ? 'PASS' : 'FAIL', detail])
+    checks.map(([name, ok, detail]) => [name, ok === null ? 'SKIP' : ok ? 'PASS' : 'FAIL', detail])
   )
 
-  const failed = checks.some(([, ok]) => !ok)
+  const failed = checks.some(([, ok]) => ok === false)
   if (serverErrors.length > 0) console.log(`\nFirst 5xx answers:\n${serverErrors.join('\n')}`)
   if (failed) {
     console.log(`\nServer output (tail):\n${server.output.slice(-4000)}`)
