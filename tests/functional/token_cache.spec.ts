@@ -6,7 +6,7 @@ import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 import emitter from '@adonisjs/core/services/emitter'
 import { Secret } from '@adonisjs/core/helpers'
-import tokenCache, { TokenCache } from '#services/token_cache'
+import { TokenCache } from '#services/token_cache'
 import tokenAuthenticator, { TokenAuthenticator } from '#services/token_authenticator'
 import { PgNotifications } from '#services/auth_changes'
 import authService from '#services/auth_service'
@@ -15,6 +15,7 @@ import User from '#models/user'
 import userService from '#services/user_service'
 import { dialectName, truncateEachTest } from '#tests/helpers/database'
 import { TcpProxy } from '#tests/helpers/tcp_proxy'
+import { untilCacheServes } from '#tests/helpers/cache'
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -29,15 +30,6 @@ async function expectStatus(
 async function accepts(authenticator: TokenAuthenticator, key: string) {
   const result = await authenticator.authenticate(new Secret(key))
   return result.ok
-}
-
-/** Waits (bounded) until the cache can serve: on PostgreSQL its LISTEN connection is up. */
-async function untilServing(cache: TokenCache = tokenCache) {
-  for (let i = 0; i < 200 && !cache.serving; i++) {
-    cache.sync()
-    await pause(50)
-  }
-  if (!cache.serving) throw new Error('the token cache never started serving')
 }
 
 /** Runs one SQL statement from another OS process, straight on the driver (not through the app). */
@@ -87,7 +79,7 @@ async function databaseWork(block: () => Promise<unknown>) {
  */
 test.group('Token cache', (group) => {
   truncateEachTest(group)
-  group.each.setup(() => untilServing())
+  group.each.setup(() => untilCacheServes())
 
   async function cachedToken(expiresIn: string | null = null) {
     const user = await userService.create({ username: 'alice', password: 'correct horse' })
@@ -261,7 +253,7 @@ test.group('Token cache on PostgreSQL: the LISTEN connection', (group) => {
     const feed = new PgNotifications({ ...config, port: proxy.port }, cache)
     cache.feed = feed
     feed.start()
-    await untilServing(cache)
+    await untilCacheServes(cache)
     return { proxy, cache, feed, authenticator: new TokenAuthenticator(undefined, cache) }
   }
 
@@ -295,7 +287,7 @@ test.group('Token cache on PostgreSQL: the LISTEN connection', (group) => {
 
     // Back up: it starts empty, so nothing missed can be served.
     await proxy.start()
-    await untilServing(cache)
+    await untilCacheServes(cache)
     assert.equal(cache.size, 0)
     assert.isFalse(await accepts(authenticator, value))
   }).skip(SKIP, 'PostgreSQL only')
