@@ -26,7 +26,8 @@ export type LazyMiddleware = () => Promise<{ default: new (...args: any[]) => Mi
  * class.
  */
 export function stack(...modules: LazyMiddleware[]): LazyMiddleware {
-  return async () => {
+  // Named: AdonisJS labels the layer (and its tracing span) with this function's name.
+  return async function middlewareStack() {
     const imported = await Promise.all(modules.map((load) => load()))
     const handlers: Middleware[] = []
     for (const { default: Class } of imported) handlers.push(await app.container.make(Class))
