@@ -3,20 +3,30 @@ import { Exception } from '@adonisjs/core/exceptions'
 /** The schemes a client may use, for WWW-Authenticate on every 401. */
 export const WWW_AUTHENTICATE = 'Token realm="api", Bearer realm="api"'
 
+/** The refusals made so far, one instance per message (DRF's messages: a handful). */
+const refusals = new Map<string, TokenAuthenticationException>()
+const MAX_REFUSALS = 32
+
 /**
  * A 401 with one of DRF's TokenAuthentication messages as its detail. It is
- * an answer, not a fault (never logged), so it carries no stack trace:
- * capturing one was the largest cost of refusing a bad key.
+ * an answer, not a fault (never logged), so it carries no stack trace, and
+ * each message's exception is made once, frozen, and thrown again for every
+ * request refused with it: refusing a bad key is as cheap as answering a
+ * good one (capturing a stack trace per refusal was its largest cost).
  */
 export class TokenAuthenticationException extends Exception {
   static status = 401
   static code = 'E_TOKEN_AUTHENTICATION'
 
-  static because(detail: string) {
+  static because(detail: string): TokenAuthenticationException {
+    const made = refusals.get(detail)
+    if (made) return made
     const limit = Error.stackTraceLimit
     Error.stackTraceLimit = 0
     try {
-      return new TokenAuthenticationException(detail)
+      const refusal = Object.freeze(new TokenAuthenticationException(detail))
+      if (refusals.size < MAX_REFUSALS) refusals.set(detail, refusal)
+      return refusal
     } finally {
       Error.stackTraceLimit = limit
     }

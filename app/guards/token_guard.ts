@@ -72,7 +72,21 @@ export class TokenGuard implements GuardContract<User> {
   }
 
   async authenticate(): Promise<User> {
-    if (this.authenticationAttempted) return this.getUserOrFail()
+    await this.#attempt()
+    return this.getUserOrFail()
+  }
+
+  /** Like authenticate(), without throwing: a refusal is common and costs nothing extra. */
+  async check(): Promise<boolean> {
+    return (await this.#attempt()) !== undefined
+  }
+
+  /**
+   * Authenticates the request, once: the user, or undefined with the reason
+   * in `failure` (a refusal is answered, not thrown through check()).
+   */
+  async #attempt(): Promise<User | undefined> {
+    if (this.authenticationAttempted) return this.user
     this.authenticationAttempted = true
     this.#emit('access_tokens_auth:authentication_attempted', () => ({
       ctx: this.ctx,
@@ -80,10 +94,10 @@ export class TokenGuard implements GuardContract<User> {
     }))
 
     const parsed = parseAuthorization(this.ctx.request.header('authorization'))
-    if (parsed.kind === 'absent') throw this.#fail(TokenAuthenticationException.notProvided())
+    if (parsed.kind === 'absent') return this.#fail(TokenAuthenticationException.notProvided())
     if (parsed.kind === 'invalid') {
       authentications.invalid.inc()
-      throw this.#fail(TokenAuthenticationException.because(parsed.detail))
+      return this.#fail(TokenAuthenticationException.because(parsed.detail))
     }
 
     const { request } = this.ctx
@@ -96,7 +110,7 @@ export class TokenGuard implements GuardContract<User> {
       if (result.reason === 'expired') {
         await this.services.expiredRefused?.(result.tokenId, result.userId, request)
       }
-      throw this.#fail(TokenAuthenticationException.because(MESSAGES[result.reason]))
+      return this.#fail(TokenAuthenticationException.because(MESSAGES[result.reason]))
     }
 
     this.user = result.user
@@ -110,30 +124,19 @@ export class TokenGuard implements GuardContract<User> {
     return this.user
   }
 
-  async check(): Promise<boolean> {
-    try {
-      await this.authenticate()
-      return true
-    } catch (error) {
-      if (error instanceof TokenAuthenticationException) return false
-      throw error
-    }
-  }
-
   /** Used by the Japa API client's loginAs(): a fresh token for that user. */
   async authenticateAsClient(user: User): Promise<AuthClientResponse> {
     const key = await this.services.issue(user)
     return { headers: { authorization: `Token ${key.release()}` } }
   }
 
-  #fail(error: TokenAuthenticationException) {
+  #fail(error: TokenAuthenticationException): undefined {
     this.failure = error
     this.#emit('access_tokens_auth:authentication_failed', () => ({
       ctx: this.ctx,
       guardName: this.name,
       error,
     }))
-    return error
   }
 
   #emit<Event extends keyof TokenGuardEvents>(event: Event, data: () => TokenGuardEvents[Event]) {

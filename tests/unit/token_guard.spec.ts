@@ -131,6 +131,25 @@ test.group('TokenGuard', () => {
     assert.equal(calls, 1)
   })
 
+  test('a refusal is one frozen exception per message, with no stack frames', ({ assert }) => {
+    const first = TokenAuthenticationException.because('Invalid token.')
+    assert.strictEqual(TokenAuthenticationException.because('Invalid token.'), first)
+    assert.notStrictEqual(TokenAuthenticationException.because('Token has expired.'), first)
+    assert.isTrue(Object.isFrozen(first))
+    assert.equal(first.status, 401)
+    assert.notInclude(String(first.stack), '    at ')
+    assert.isAbove(Error.stackTraceLimit, 0, 'the stack trace limit is restored')
+  })
+
+  test('check() answers false for a refusal, and rethrows anything else', async ({ assert }) => {
+    const { guard } = guardFor(`Token ${KEY}`, success())
+    const services = (guard as any).services as TokenGuardServices
+    services.authenticator.authenticate = async () => {
+      throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })
+    }
+    await assert.rejects(() => guard.check(), 'connect ECONNREFUSED')
+  })
+
   test('authenticateAsClient sends the issued key as a Token header', async ({ assert }) => {
     const { guard } = guardFor(undefined, success())
     const response = await guard.authenticateAsClient(new User())
