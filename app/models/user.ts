@@ -11,10 +11,12 @@ const AuthFinder = withAuthFinder(() => hash.use('scrypt'), {
   passwordColumnName: 'password',
 })
 
-/** A person or client who can sign in and hold tokens (Django's auth.User). */
-/** Each user instance's current access token, or what builds it (see User.currentAccessToken). */
-const currentTokens = new WeakMap<User, AccessToken | undefined | (() => AccessToken)>()
+/** Where a user instance keeps its current access token, or what builds it (in `$extras`). */
+const CURRENT_TOKEN = Symbol('currentAccessToken')
 
+type TokenSlot = { [CURRENT_TOKEN]?: AccessToken | (() => AccessToken) }
+
+/** A person or client who can sign in and hold tokens (Django's auth.User). */
 export default class User extends compose(BaseModel, AuthFinder) {
   @column({ isPrimary: true })
   declare id: number
@@ -60,24 +62,24 @@ export default class User extends compose(BaseModel, AuthFinder) {
   /**
    * The token of the request that authenticated with one (set by the token
    * guard). The authenticator may attach it as a function that builds it on
-   * first read (most requests never read it); kept beside the instance, not
-   * on it, so attaching costs no trip through Lucid's proxy traps.
+   * first read (most requests never read it). Kept under a symbol in
+   * `$extras`, Lucid's per-instance bag that is never saved or serialized:
+   * one read through Lucid's proxy, no write through its traps.
    */
   get currentAccessToken(): AccessToken | undefined {
-    const attached = currentTokens.get(this)
+    const slot = this.$extras as TokenSlot
+    const attached = slot[CURRENT_TOKEN]
     if (typeof attached !== 'function') return attached
-    const token = attached()
-    currentTokens.set(this, token)
-    return token
+    return (slot[CURRENT_TOKEN] = attached())
   }
 
   set currentAccessToken(token: AccessToken | undefined) {
-    currentTokens.set(this, token)
+    ;(this.$extras as TokenSlot)[CURRENT_TOKEN] = token
   }
 
   /** Attaches the request's token, built when first read. */
   static attachAccessToken(user: User, build: () => AccessToken) {
-    currentTokens.set(user, build)
+    ;(user.$extras as TokenSlot)[CURRENT_TOKEN] = build
   }
 
   /** The hasher that understands a stored hash: Django's formats (imported users) or scrypt. */

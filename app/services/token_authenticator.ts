@@ -52,6 +52,10 @@ interface Verified extends CachedRow {
 
 type ModelAttributes = Record<string, unknown>
 
+/** What revive() defines on each model (the same as assigning true / false to them). */
+const PERSISTED = { value: true, writable: true, enumerable: true, configurable: true }
+const NOT_LOCAL = { value: false, writable: true, enumerable: true, configurable: true }
+
 /** A persisted model from attributes parsed earlier (dates are immutable Luxon objects: shared safely). */
 function revive<Model extends typeof User | typeof AccessToken>(
   model: Model,
@@ -65,8 +69,10 @@ function revive<Model extends typeof User | typeof AccessToken>(
   for (const name of arrays) own[name] = [...(attributes[name] as unknown[])]
   // Filled in place (a fresh object per instance): a read, not a write, through the proxy.
   Object.assign(instance.$original, own)
-  instance.$isPersisted = true
-  instance.$isLocal = false
+  // Defined, not assigned: an assignment goes through two of the proxy's traps (set, then
+  // defineProperty through Reflect.set's receiver), a definition through one.
+  Object.defineProperty(instance, '$isPersisted', PERSISTED)
+  Object.defineProperty(instance, '$isLocal', NOT_LOCAL)
   return instance
 }
 
