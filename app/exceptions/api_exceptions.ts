@@ -1,4 +1,5 @@
 import { Exception } from '@adonisjs/core/exceptions'
+import type { HttpContext } from '@adonisjs/core/http'
 
 /** The schemes a client may use, for WWW-Authenticate on every 401. */
 export const WWW_AUTHENTICATE = 'Token realm="api", Bearer realm="api"'
@@ -34,6 +35,12 @@ export class TokenAuthenticationException extends Exception {
 
   static notProvided() {
     return TokenAuthenticationException.because('Authentication credentials were not provided.')
+  }
+
+  /** DRF's answer: 401, WWW-Authenticate, `{"detail": …}` (the exception handler's, too). */
+  respond(response: HttpContext['response']) {
+    response.header('WWW-Authenticate', WWW_AUTHENTICATE)
+    response.status(401).send({ detail: this.message })
   }
 }
 

@@ -78,13 +78,14 @@ export default class HttpExceptionHandler extends ExceptionHandler {
 
   async handle(error: unknown, ctx: HttpContext) {
     if (!isApiRequest(ctx)) return super.handle(error, ctx)
-    const { status, body, headers } = this.toApiResponse(error, ctx)
     if (ctx.request.url().startsWith('/api')) {
       // DRF's headers on every answer, errors raised before ApiMiddleware ran included.
       ctx.response.header('content-type', API_CONTENT_TYPE)
       const allow = ctx.route && allowForPattern(ctx.route.pattern)
       if (allow) ctx.response.header('allow', allow)
     }
+    if (error instanceof TokenAuthenticationException) return error.respond(ctx.response)
+    const { status, body, headers } = this.toApiResponse(error, ctx)
     for (const [name, value] of Object.entries(headers)) ctx.response.header(name, value)
     return ctx.response.status(status).send(body)
   }
@@ -98,10 +99,6 @@ export default class HttpExceptionHandler extends ExceptionHandler {
     const headers: Record<string, string> = {}
     const err = error as { status?: number; code?: string; message?: string; messages?: any }
 
-    if (error instanceof TokenAuthenticationException) {
-      headers['WWW-Authenticate'] = WWW_AUTHENTICATE
-      return { status: 401, body: { detail: error.message }, headers }
-    }
     if (error instanceof authErrors.E_UNAUTHORIZED_ACCESS) {
       headers['WWW-Authenticate'] = WWW_AUTHENTICATE
       return {

@@ -8,20 +8,25 @@ import { TokenGuard } from '#guards/token_guard'
 const SIGN_IN_PATH = '/login'
 
 /**
- * Passes when one of the guards authenticates the request (DRF's
- * IsAuthenticated); otherwise throws, for a token guard, DRF's exact message
- * for its failure (checkUsing, not authenticateUsing: no second exception on
- * the way). Used by this middleware and, for API routes, by the `api`
- * middleware itself (one layer instead of two on every API request).
+ * Undefined when one of the guards authenticates the request (DRF's
+ * IsAuthenticated); otherwise the refusal to answer with: for a token guard,
+ * DRF's exact message for its failure (checkUsing, not authenticateUsing: no
+ * exception thrown and caught on the way).
  */
-export async function authenticateOrFail(ctx: HttpContext, guards: (keyof Authenticators)[]) {
-  if (await ctx.auth.checkUsing(guards)) return
+export async function refusalFor(ctx: HttpContext, guards: (keyof Authenticators)[]) {
+  if (await ctx.auth.checkUsing(guards)) return undefined
   const guard = ctx.auth.use(guards.at(-1))
-  if (guard instanceof TokenGuard && guard.failure) throw guard.failure
-  throw new authErrors.E_UNAUTHORIZED_ACCESS('Unauthorized access', {
+  if (guard instanceof TokenGuard && guard.failure) return guard.failure
+  return new authErrors.E_UNAUTHORIZED_ACCESS('Unauthorized access', {
     guardDriverName: guard.driverName,
     redirectTo: SIGN_IN_PATH,
   })
+}
+
+/** Passes when one of the guards authenticates the request; throws the refusal otherwise. */
+export async function authenticateOrFail(ctx: HttpContext, guards: (keyof Authenticators)[]) {
+  const refusal = await refusalFor(ctx, guards)
+  if (refusal) throw refusal
 }
 
 /**

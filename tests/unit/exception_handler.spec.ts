@@ -3,6 +3,7 @@ import { Socket } from 'node:net'
 import { test } from '@japa/runner'
 import testUtils from '@adonisjs/core/services/test_utils'
 import HttpExceptionHandler from '#exceptions/handler'
+import { TokenAuthenticationException, WWW_AUTHENTICATE } from '#exceptions/api_exceptions'
 
 async function apiContext(headers: Record<string, string>) {
   const req = new IncomingMessage(new Socket())
@@ -32,5 +33,17 @@ test.group('Exception handler', () => {
     await new HttpExceptionHandler().handle(new RangeError('Invalid array length'), ctx)
     assert.equal(ctx.response.getStatus(), 500)
     assert.deepEqual(ctx.response.getBody(), { detail: 'A server error occurred.' })
+  })
+
+  test('a token refusal thrown past the api middleware: DRF 401 with its headers', async ({
+    assert,
+  }) => {
+    const ctx = await apiContext({})
+    const refusal = TokenAuthenticationException.because('Invalid token.')
+    await new HttpExceptionHandler().handle(refusal, ctx)
+    assert.equal(ctx.response.getStatus(), 401)
+    assert.deepEqual(ctx.response.getBody(), { detail: 'Invalid token.' })
+    assert.equal(ctx.response.getHeader('www-authenticate'), WWW_AUTHENTICATE)
+    assert.equal(ctx.response.getHeader('content-type'), 'application/json')
   })
 })
