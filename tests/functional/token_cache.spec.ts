@@ -1,6 +1,8 @@
 import { test } from '@japa/runner'
 import { urlFor } from '@adonisjs/core/services/url_builder'
 import { spawn } from 'node:child_process'
+import v8 from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { Settings } from 'luxon'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
@@ -128,6 +130,36 @@ test.group('Token cache', (group) => {
     second.user.currentAccessToken = first.token
     assert.strictEqual(second.user.currentAccessToken, first.token)
     assert.isUndefined(new User().currentAccessToken)
+  })
+
+  test('answers leave nothing behind for the young-generation GC to promote', async ({
+    assert,
+  }) => {
+    // An answer that outlived its request, even only until the next full GC, was copied by
+    // every minor GC and promoted: ~1 KB of old generation per request, then concurrent
+    // marking to reclaim it (an object literal with a getter did that: V8 keeps the getter,
+    // and through its closure the request's user, in a hidden class of its own).
+    const { value } = await cachedToken()
+    v8.setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as (options?: { type: 'minor' | 'major' }) => void
+    const oldSpace = () =>
+      v8.getHeapSpaceStatistics().find((space) => space.space_name === 'old_space')!.space_used_size
+    const authenticate = async () => {
+      const result = await tokenAuthenticator.authenticate(new Secret(value))
+      assert.isTrue(result.ok)
+    }
+
+    for (let i = 0; i < 200; i++) await authenticate()
+    gc()
+    const before = oldSpace()
+    for (let i = 1; i <= 4000; i++) {
+      await authenticate()
+      if (i % 500 === 0) gc({ type: 'minor' })
+    }
+    gc({ type: 'minor' })
+    gc({ type: 'minor' })
+    const promotedKb = (oldSpace() - before) / 1024
+    assert.isBelow(promotedKb, 1024, `${Math.round(promotedKb)} KB promoted by 4,000 answers`)
   })
 
   test('a sign-in or a last-used write evicts nothing', async ({ client, assert }) => {
