@@ -23,9 +23,10 @@ if (cluster.isPrimary) {
   cluster.fork()
   cluster.fork()
 } else {
-  const { authentications, scrape } = await import('#services/metrics')
+  const { authentications, observeRequest, scrape } = await import('#services/metrics')
   const { clusterAggregates } = await import('#services/cluster_metrics')
   authentications.ok.inc()
+  observeRequest('GET', '/api/v1/me', 200, 0.02)
   const server = createServer().listen(0, '127.0.0.1')
   const waitForPrimary = setInterval(() => {
     if (!clusterAggregates()) return

@@ -14,5 +14,15 @@ test.group('Metrics under node:cluster', () => {
     // Each of the two workers counted one.
     assert.include(result.stdout, 'gatehouse_token_authentications_total{outcome="ok"} 2\n')
     assert.include(result.stdout, 'gatehouse_token_authentications_total{outcome="invalid"} 0\n')
+    const series = 'method="GET",route="/api/v1/me",status="200"'
+    assert.include(result.stdout, `gatehouse_http_request_duration_seconds_count{${series}} 2\n`)
+    assert.include(
+      result.stdout,
+      `gatehouse_http_request_duration_seconds_bucket{le="0.025",${series}} 2\n`
+    )
+    assert.include(
+      result.stdout,
+      `gatehouse_http_request_duration_seconds_bucket{le="0.01",${series}} 0\n`
+    )
   }).timeout(60_000)
 })
