@@ -1,6 +1,6 @@
 /*
 |--------------------------------------------------------------------------
-| npm run bench [-- --db=sqlite|pg --duration=5 --connections=32]
+| npm run bench [-- --db=sqlite|pg --duration=5 --connections=32 --rounds=3]
 |--------------------------------------------------------------------------
 |
 | Builds the app once and measures two deployments, one after the other:
@@ -13,6 +13,8 @@
 | GET /health, GET /health/live, GET /api/v1/protected (Token and Bearer), an
 | invalid key, POST /api-token-auth/, and the protected route's p99 with and
 | without a concurrent flood of POST /api-token-auth/ (password hashing).
+| Then --rounds paired rounds of /health/live, protected and an invalid key,
+| back to back, whose median ratios are steadier on a shared machine.
 | SQL queries and writes per request are counted by a second server started
 | with BENCH_COUNT_QUERIES=1 (Lucid's db:query event), not assumed.
 |
@@ -46,6 +48,7 @@ const { values: args } = parseArgs({
     'rate': { type: 'string', default: '500' },
     'skip-build': { type: 'boolean', default: false },
     'port': { type: 'string', default: '42005' },
+    'rounds': { type: 'string', default: '3' },
   },
 })
 
@@ -62,6 +65,8 @@ const CONNECTIONS = Number(args.connections)
 const USERS = Number(args.users)
 const RATE = Number(args.rate)
 const PORT = Number(args.port)
+/** Paired rounds of /health/live, protected and an invalid key, back to back (see measure()). */
+const ROUNDS = Number(args.rounds)
 const BASE = `http://127.0.0.1:${PORT}`
 const PG_DATABASE = 'gatehouse_bench'
 const SQLITE_PATH = `${ROOT}tmp/bench.sqlite3`
@@ -542,6 +547,24 @@ async function measure() {
     log(`${row.title}: ${row.rps} req/s`)
   }
 
+  /*
+   * Paired rounds: /health/live, protected and an invalid key measured back to
+   * back, ROUNDS times. On a shared VM requests/s can move by a fifth from one
+   * minute to the next; a slow minute then moves all three rows of a round, and
+   * the median of the rounds' ratios is steadier than one ratio between rows
+   * measured a minute apart.
+   */
+  const pairedRounds: Array<{ live: Row; protectedToken: Row; invalid: Row }> = []
+  for (let round = 1; round <= ROUNDS; round++) {
+    const [liveRow, protectedRow, invalidRow] = [
+      await fire(scenarios[1]),
+      await fire(scenarios[2]),
+      await fire(scenarios[4]),
+    ]
+    pairedRounds.push({ live: liveRow, protectedToken: protectedRow, invalid: invalidRow })
+    log(`paired round ${round}: ${liveRow.rps} / ${protectedRow.rps} / ${invalidRow.rps} req/s`)
+  }
+
   /* Hashing must not block the event loop: protected p99 at a fixed rate, alone and under a login flood. */
   const steady: Scenario = {
     title: `GET /api/v1/protected at ${RATE} req/s`,
@@ -575,6 +598,23 @@ async function measure() {
   const cpuRatio = (a: Row, b: Row) =>
     a.cpuUs && b.cpuUs ? Math.round((b.cpuUs / a.cpuUs) * 100) / 100 : null
   const p99Ratio = Math.round((protectedToken.p99 / Math.max(live.p99, 1)) * 100) / 100
+  /** The median over the paired rounds of a ratio, with every round's value. */
+  const overRounds = (of: (round: (typeof pairedRounds)[number]) => number | null) => {
+    const values = pairedRounds.map(of).filter((value): value is number => value !== null)
+    const sorted = [...values].sort((a, b) => a - b)
+    return { median: sorted[Math.floor(sorted.length / 2)] ?? null, rounds: values }
+  }
+  const paired = {
+    protectedVsLive: overRounds((r) => ratio(r.protectedToken, r.live)),
+    invalidVsLive: overRounds((r) => ratio(r.invalid, r.live)),
+    cpuProtectedVsLive: overRounds((r) => cpuRatio(r.protectedToken, r.live)),
+    cpuInvalidVsLive: overRounds((r) => cpuRatio(r.invalid, r.live)),
+    protectedP99VsLiveP99: overRounds(
+      (r) => Math.round((r.protectedToken.p99 / Math.max(r.live.p99, 1)) * 100) / 100
+    ),
+  }
+  const showRounds = (value: { median: number | null; rounds: number[] }) =>
+    `median ${value.median} (${value.rounds.join(', ')})`
 
   const load = loadavg()
     .map((value) => value.toFixed(2))
@@ -603,7 +643,9 @@ async function measure() {
       protectedVsLive: ratio(protectedToken, live),
       invalidVsLive: ratio(invalid, live),
       p99UnderFlood: Math.round((flooded.p99 / alone.p99) * 100) / 100,
+      paired,
     },
+    pairedRounds,
     queriesPerRequest: counts,
   }
 
@@ -632,6 +674,10 @@ async function measure() {
     `invalid/health-live       ${report.ratios.invalidVsLive} (${report.ratios.cpu.invalidVsLive})  (target >= 0.9)`,
     `protected p99/live p99    ${p99Ratio}  (target <= 1.5)`,
     `health-live/kit stack     ${report.ratios.liveVsKit} (${report.ratios.cpu.liveVsKit})  (target >= 0.9)`,
+    `${ROUNDS} paired rounds (live, protected, invalid back to back; requests/s ratios, then CPU):`,
+    `  protected/health-live   ${showRounds(paired.protectedVsLive)}; CPU ${showRounds(paired.cpuProtectedVsLive)}`,
+    `  invalid/health-live     ${showRounds(paired.invalidVsLive)}; CPU ${showRounds(paired.cpuInvalidVsLive)}`,
+    `  protected p99/live p99  ${showRounds(paired.protectedP99VsLiveP99)}`,
     `health-live/bare route    ${report.ratios.liveVsBareAdonis}`,
     `health-live/ceiling       ${report.ratios.liveVsCeiling}`,
     `protected p99 under login flood: ${alone.p99} ms -> ${flooded.p99} ms (x${report.ratios.p99UnderFlood}, target <= 2)`,
