@@ -10,7 +10,7 @@
 
 import router from '@adonisjs/core/services/router'
 import server from '@adonisjs/core/services/server'
-import { stack } from '#middleware/stack'
+import { direct, stack } from '#middleware/stack'
 
 server.errorHandler(() => import('#exceptions/handler'))
 
@@ -40,15 +40,18 @@ router.use([
 | Pages add session + csrf + silentAuth on their route group; the API never
 | gets a session (no cookies on API responses).
 */
-export const middleware = router.named({
-  api: () => import('#middleware/api_middleware'),
-  auth: () => import('#middleware/auth_middleware'),
-  ability: () => import('#middleware/ability_middleware'),
-  guest: () => import('#middleware/guest_middleware'),
-  session: () => import('@adonisjs/session/session_middleware'),
-  csrf: () => import('#middleware/csrf_middleware'),
-  pageCsp: () => import('#middleware/page_csp_middleware'),
-  silentAuth: () => import('#middleware/silent_auth_middleware'),
-  loginThrottle: () => import('#middleware/login_throttle_middleware'),
-  staff: () => import('#middleware/staff_middleware'),
-})
+export const middleware = {
+  ...router.named({
+    auth: () => import('#middleware/auth_middleware'),
+    ability: () => import('#middleware/ability_middleware'),
+    guest: () => import('#middleware/guest_middleware'),
+    session: () => import('@adonisjs/session/session_middleware'),
+    csrf: () => import('#middleware/csrf_middleware'),
+    pageCsp: () => import('#middleware/page_csp_middleware'),
+    silentAuth: () => import('#middleware/silent_auth_middleware'),
+    loginThrottle: () => import('#middleware/login_throttle_middleware'),
+    staff: () => import('#middleware/staff_middleware'),
+  }),
+  /** On every API route: made once and called directly (see direct() in app/middleware/stack.ts). */
+  api: direct(() => import('#middleware/api_middleware')),
+}
