@@ -53,5 +53,5 @@ export const middleware = {
     staff: () => import('#middleware/staff_middleware'),
   }),
   /** On every API route: made once and called directly (see direct() in app/middleware/stack.ts). */
-  api: direct(() => import('#middleware/api_middleware')),
+  api: direct('api', () => import('#middleware/api_middleware')),
 }

@@ -55,10 +55,12 @@ interface MiddlewareWithOptions<Options> {
  * the container: ~3% of a cached `/api/v1/protected`, callgrind). Here the
  * class is imported and made once, on first use, through the container,
  * and each route gets a plain function calling its `handle` with the
- * route's options. Same rules as stack(): the class keeps nothing per
- * request on its instance and uses no method injection.
+ * route's options, named `name` (`node ace list:routes` shows that name).
+ * Same rules as stack(): the class keeps nothing per request on its
+ * instance and uses no method injection.
  */
 export function direct<Options>(
+  name: string,
   load: () => Promise<{ default: new (...args: any[]) => MiddlewareWithOptions<Options> }>
 ): (options?: Options) => MiddlewareFn {
   let instance: MiddlewareWithOptions<Options> | undefined
@@ -67,9 +69,12 @@ export function direct<Options>(
     const { default: Class } = await load()
     return (instance = await app.container.make(Class))
   }
-  return (options) =>
-    function directMiddleware(ctx, next) {
+  return (options) => {
+    const middleware: MiddlewareFn = (ctx, next) => {
       if (instance) return instance.handle(ctx, next, options)
       return (making ??= make()).then((made) => made.handle(ctx, next, options))
     }
+    // `node ace list:routes` shows a function middleware by its name.
+    return Object.defineProperty(middleware, 'name', { value: name })
+  }
 }

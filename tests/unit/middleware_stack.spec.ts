@@ -3,7 +3,7 @@ import app from '@adonisjs/core/services/app'
 import { HttpContextFactory } from '@adonisjs/core/factories/http'
 import type { HttpContext } from '@adonisjs/core/http'
 import type { NextFn } from '@adonisjs/core/types/http'
-import { stack } from '#middleware/stack'
+import { direct, stack } from '#middleware/stack'
 
 /** A middleware class that records its calls in `trail`, as `name`. */
 function recorder(trail: string[], name: string, behaviour: 'next' | 'stop' | 'throw' = 'next') {
@@ -89,6 +89,75 @@ test.group('Middleware stack (start/kernel.ts)', () => {
       )
     } finally {
       app.container.restore(Bound)
+    }
+  })
+})
+
+/** A middleware class taking route options, counting the instances made. */
+function withOptions(seen: unknown[]) {
+  return class {
+    static made = 0
+    constructor() {
+      ;(this.constructor as unknown as { made: number }).made++
+    }
+    async handle(_ctx: HttpContext, next: NextFn, options?: { auth?: string }) {
+      seen.push(options)
+      if (options?.auth === 'refuse') return 'refused'
+      return next()
+    }
+  }
+}
+
+test.group('Route middleware called directly (direct(), start/kernel.ts)', () => {
+  test('each route gets its options; the class is imported and made once for all of them', async ({
+    assert,
+  }) => {
+    const seen: unknown[] = []
+    const Middleware = withOptions(seen)
+    let imports = 0
+    const api = direct('api', async () => {
+      imports++
+      return { default: Middleware }
+    })
+    const open = api()
+    const guarded = api({ auth: 'api' })
+
+    const answers = await Promise.all([
+      open(new HttpContextFactory().create(), async () => 'open route'),
+      guarded(new HttpContextFactory().create(), async () => 'guarded route'),
+    ])
+    assert.deepEqual(answers, ['open route', 'guarded route'])
+    assert.equal(await guarded(new HttpContextFactory().create(), async () => 'again'), 'again')
+
+    assert.deepEqual(seen, [undefined, { auth: 'api' }, { auth: 'api' }])
+    assert.equal(Middleware.made, 1, 'made on first use, even by two requests at once')
+    assert.equal(imports, 1)
+  })
+
+  test('one that does not call next answers the request; named as list:routes shows it', async ({
+    assert,
+  }) => {
+    const refuse = direct('api', async () => ({ default: withOptions([]) }))({ auth: 'refuse' })
+    let routeRan = false
+    const answer = await refuse(new HttpContextFactory().create(), async () => {
+      routeRan = true
+    })
+    assert.equal(answer, 'refused')
+    assert.isFalse(routeRan)
+    assert.equal(refuse.name, 'api')
+  })
+
+  test('made through the container: its bindings apply', async ({ assert }) => {
+    const Middleware = withOptions([])
+    const bound = new Middleware()
+    app.container.bind(Middleware, () => bound)
+    try {
+      const api = direct('api', async () => ({ default: Middleware }))()
+      await api(new HttpContextFactory().create(), async () => {})
+      await api(new HttpContextFactory().create(), async () => {})
+      assert.equal(Middleware.made, 1, 'only the bound instance, made before')
+    } finally {
+      app.container.restore(Middleware)
     }
   })
 })
