@@ -57,7 +57,8 @@ interface MiddlewareWithOptions<Options> {
  * and each route gets a plain function calling its `handle` with the
  * route's options, named `name` (`node ace list:routes` shows that name).
  * Same rules as stack(): the class keeps nothing per request on its
- * instance and uses no method injection.
+ * instance and uses no method injection; being made once, it does not see
+ * a `container.swap()` made after its first request (swap it before).
  */
 export function direct<Options>(
   name: string,
