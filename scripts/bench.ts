@@ -48,7 +48,8 @@ const { values: args } = parseArgs({
     'rate': { type: 'string', default: '500' },
     'skip-build': { type: 'boolean', default: false },
     'port': { type: 'string', default: '42005' },
-    'rounds': { type: 'string', default: '3' },
+    'rounds': { type: 'string', default: '5' },
+    'round-duration': { type: 'string', default: '3' },
   },
 })
 
@@ -67,6 +68,8 @@ const RATE = Number(args.rate)
 const PORT = Number(args.port)
 /** Paired rounds of /health/live, protected and an invalid key, back to back (see measure()). */
 const ROUNDS = Number(args.rounds)
+/** Seconds per row of a paired round: short, so the three rows of a round see the same VM. */
+const ROUND_DURATION = Number(args['round-duration'])
 const BASE = `http://127.0.0.1:${PORT}`
 const PG_DATABASE = 'gatehouse_bench'
 const SQLITE_PATH = `${ROOT}tmp/bench.sqlite3`
@@ -556,18 +559,19 @@ async function measure() {
 
   /*
    * Paired rounds: /health/live, protected and an invalid key measured back to
-   * back, ROUNDS times. On a shared VM requests/s can move by a fifth from one
-   * minute to the next; a slow minute then moves all three rows of a round, and
-   * the median of the rounds' ratios is steadier than one ratio between rows
+   * back, ROUND_DURATION seconds each, ROUNDS times. On a shared VM requests/s
+   * can move by a fifth from one minute to the next, and slow phases last a few
+   * seconds: short rows put the three of a round in the same phase, and the
+   * median of many rounds' ratios is steadier than one ratio between rows
    * measured a minute apart.
    */
   const pairedRounds: Array<{ live: Row; protectedToken: Row; invalid: Row }> = []
   for (let round = 1; round <= ROUNDS; round++) {
-    const [liveRow, protectedRow, invalidRow] = [
-      await fire(scenarios[1]),
-      await fire(scenarios[2]),
-      await fire(scenarios[4]),
-    ]
+    // Every other round in reverse order: neither path always runs first.
+    const order = round % 2 === 1 ? [1, 2, 4] : [4, 2, 1]
+    const measured = new Map<number, Row>()
+    for (const index of order) measured.set(index, await fire(scenarios[index], ROUND_DURATION))
+    const [liveRow, protectedRow, invalidRow] = [1, 2, 4].map((index) => measured.get(index)!)
     pairedRounds.push({ live: liveRow, protectedToken: protectedRow, invalid: invalidRow })
     log(`paired round ${round}: ${liveRow.rps} / ${protectedRow.rps} / ${invalidRow.rps} req/s`)
   }
