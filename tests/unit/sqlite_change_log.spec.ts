@@ -37,6 +37,12 @@ function setup() {
   }
 }
 
+/** The feed checks once per turn of the event loop: each sync here starts a turn of its own. */
+async function syncNextTurn(feed: SqliteChangeLog) {
+  await new Promise((resolve) => setImmediate(resolve))
+  feed.sync()
+}
+
 test.group('SqliteChangeLog', () => {
   test('evicts the users another connection logged, each once', async ({ assert, cleanup }) => {
     const { feed, evicted, log, close } = setup()
@@ -44,14 +50,14 @@ test.group('SqliteChangeLog', () => {
     assert.isTrue(feed.up)
     evicted.length = 0 // opening starts from an empty cache
 
-    feed.sync()
+    await syncNextTurn(feed)
     assert.deepEqual(evicted, [], 'nothing committed since it opened')
 
     log(4)
     log(9)
-    feed.sync()
+    await syncNextTurn(feed)
     assert.deepEqual(evicted, [4, 9])
-    feed.sync()
+    await syncNextTurn(feed)
     assert.deepEqual(evicted, [4, 9], 'nothing new: data_version did not move')
   })
 
@@ -68,7 +74,7 @@ test.group('SqliteChangeLog', () => {
       // Checkpoints move the WAL back to its start (new salts, frame count 0).
       if (userId % 50 === 0) writer.pragma('wal_checkpoint(TRUNCATE)')
       if (userId % 70 === 0) writer.pragma('wal_checkpoint(RESTART)')
-      feed.sync()
+      await syncNextTurn(feed)
       assert.equal(evicted.at(-1), userId, `change ${userId} seen on the next sync`)
     }
     assert.lengthOf(evicted, 300)
@@ -81,13 +87,30 @@ test.group('SqliteChangeLog', () => {
     const { feed, log, close } = setup()
     cleanup(close)
     assert.isTrue(feed.up)
-    feed.sync()
+    await syncNextTurn(feed)
     const checks = feed.versionChecks
-    for (let i = 0; i < 20; i++) feed.sync()
+    for (let i = 0; i < 20; i++) await syncNextTurn(feed)
     assert.equal(feed.versionChecks, checks, 'nothing committed: the pragma is skipped')
     log(3)
-    feed.sync()
+    await syncNextTurn(feed)
     assert.equal(feed.versionChecks, checks + 1, 'a commit: the pragma runs once')
+  })
+
+  test('one check per turn of the event loop: a commit after it is seen in the next turn', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { feed, evicted, log, close } = setup()
+    cleanup(close)
+    assert.isTrue(feed.up)
+    evicted.length = 0
+    await syncNextTurn(feed)
+    // Requests answered in this turn were read before it began, so before this commit.
+    log(7)
+    feed.sync()
+    assert.deepEqual(evicted, [], 'the same turn: not read again')
+    await syncNextTurn(feed)
+    assert.deepEqual(evicted, [7], 'the next turn sees it')
   })
 
   test('a commit that logs nothing (a last-used write) evicts nothing', async ({
@@ -100,7 +123,7 @@ test.group('SqliteChangeLog', () => {
     evicted.length = 0
     writer.exec('CREATE TABLE other (x INTEGER)')
     writer.exec('INSERT INTO other (x) VALUES (1)')
-    feed.sync()
+    await syncNextTurn(feed)
     assert.deepEqual(evicted, [])
   })
 
@@ -118,12 +141,12 @@ test.group('SqliteChangeLog', () => {
     log(3)
     // Pruned past this reader's position: it cannot know what it missed.
     writer.exec('DELETE FROM auth_changes WHERE id <= 2')
-    feed.sync()
+    await syncNextTurn(feed)
     assert.deepEqual(evicted, ['*'])
 
     evicted.length = 0
     writer.exec('DELETE FROM auth_changes')
-    feed.sync()
+    await syncNextTurn(feed)
     assert.deepEqual(evicted, ['*'])
   })
 
@@ -148,7 +171,7 @@ test.group('SqliteChangeLog', () => {
 
     writer.exec('DROP TRIGGER users_changed')
     log(5)
-    feed.sync()
+    await syncNextTurn(feed)
     assert.isFalse(feed.up)
     assert.include(evicted, '*')
   })

@@ -112,6 +112,25 @@ test.group('TokenCache', () => {
     assert.equal(cache.size, 2)
   })
 
+  test('hits on the entry used last keep it the most recently used', ({ assert }) => {
+    const cache = cacheWith(new FakeFeed(), 2)
+    cache.set('a', row(1, 1), cache.generation)
+    cache.set('b', row(2, 2), cache.generation)
+    cache.get('b')
+    cache.get('a')
+    cache.get('a')
+    cache.set('c', row(3, 3), cache.generation)
+    assert.isDefined(cache.get('a'))
+    assert.isUndefined(cache.get('b'), 'b was the least recently used')
+    // The newest entry evicted, then the one left used: the order is still right.
+    cache.evict(3)
+    cache.set('d', row(4, 4), cache.generation)
+    cache.get('a')
+    cache.set('e', row(5, 5), cache.generation)
+    assert.isDefined(cache.get('a'))
+    assert.isUndefined(cache.get('d'))
+  })
+
   test('drops entries older than the TTL', ({ assert, cleanup }) => {
     const cache = cacheWith()
     cache.set('a', row(1, 1), cache.generation)
