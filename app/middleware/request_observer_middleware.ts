@@ -19,7 +19,8 @@ export default class RequestObserverMiddleware {
     const method = ctx.request.method()
     const path = ctx.request.url(false)
     const res = ctx.response.response
-    res.once('finish', () => {
+    // on(), not once(): a response finishes once, and once() wraps each listener in a bound function.
+    res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9
       const status = res.statusCode
       observeRequest(method, ctx.route?.pattern ?? 'unmatched', status, seconds)

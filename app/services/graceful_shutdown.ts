@@ -78,7 +78,8 @@ export class GracefulShutdown {
       this.#server?.closeIdleConnections()
       this.#checkSettled()
     }
-    res.once('close', done)
+    // on(), not once(): a response closes once, and once() wraps each listener in a bound function.
+    res.on('close', done)
     let result: unknown
     try {
       result = handler(req, res)
