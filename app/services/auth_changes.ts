@@ -3,6 +3,7 @@ import Database from 'better-sqlite3'
 import pg from 'pg'
 import type { Logger } from '@adonisjs/core/logger'
 import type { Change, ChangeFeed } from '#services/token_cache'
+import { currentPollPhase, pollPhaseWithArrivals } from '#services/poll_phase'
 
 /** The pg_notify channel of database/migrations/1732500002001_create_auth_change_triggers.ts. */
 export const CHANNEL = 'gatehouse_auth_changes'
@@ -73,10 +74,8 @@ export class SqliteChangeLog implements ChangeFeed {
   #walIndex?: number
   /** `PRAGMA data_version` reads: only when the WAL index header moved (tests count them). */
   versionChecks = 0
-  #checkedThisTurn = false
-  #nextTurn = () => {
-    this.#checkedThisTurn = false
-  }
+  /** The poll phase whose requests the last check serves (-1: none, see sync()). */
+  #checkedIn = -1
   #header = Buffer.alloc(WAL_INDEX_HEADER_BYTES)
   #seenHeader = Buffer.alloc(WAL_INDEX_HEADER_BYTES, 0xff)
 
@@ -97,23 +96,24 @@ export class SqliteChangeLog implements ChangeFeed {
   }
 
   /**
-   * Checks at most once per turn of the event loop. Every request answered
-   * in one turn was read from its socket in that turn's poll phase, so its
-   * bytes had arrived before the poll returned, and so before the first
-   * check of the turn: a change committed before such a request was sent is
-   * seen by that check. A request sent after the check arrives in a later
-   * turn and gets a check of its own. Exceptions, all with a request that
-   * was on its way while the commit happened (so concurrent with it): the
-   * rest of a request half sent before the commit, a request pipelined
+   * Checks at most once per poll phase of the event loop in which HTTP
+   * requests arrived (app/services/poll_phase.ts): every request read in
+   * that phase had arrived before the phase's poll returned, so before a
+   * check made after the first of them was read, and a change committed
+   * before such a request was sent is seen by that check. A request sent
+   * after the check is read in a later phase, which checks again. A check
+   * made when no request has arrived in the current phase (timers, a
+   * command, a test) serves only itself. Exceptions, all with a request
+   * already on its way while the commit happened (so concurrent with it):
+   * the rest of a request half sent before the commit, a request pipelined
    * behind one already waiting, or more than 1024 sockets ready at once
-   * (libuv then polls again within the same turn). The `pread` and its
-   * system call were ~4% of a cached request's CPU; under load one turn
-   * answers several requests.
+   * (libuv then polls again within the same phase). The `pread` and its
+   * system call were ~4% of a cached request's CPU; under load one poll
+   * phase reads several requests.
    */
   sync() {
-    if (!this.#db || this.#checkedThisTurn) return
-    this.#checkedThisTurn = true
-    setImmediate(this.#nextTurn)
+    if (!this.#db || this.#checkedIn === currentPollPhase()) return
+    this.#checkedIn = pollPhaseWithArrivals() ?? -1
     try {
       const header = this.#readWalIndexHeader()
       if (header && header.equals(this.#seenHeader)) return

@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { requestArrived } from '#services/poll_phase'
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => unknown
 
@@ -63,6 +64,8 @@ export class GracefulShutdown {
   }
 
   #handle(handler: RequestHandler, req: IncomingMessage, res: ServerResponse) {
+    // For the token cache's freshness check (app/services/poll_phase.ts).
+    requestArrived()
     if (this.draining) this.#closeAfter(res)
     const slot = this.#freeTop > 0 ? this.#freeSlots[--this.#freeTop] : this.#slots.length
     this.#slots[slot] = res

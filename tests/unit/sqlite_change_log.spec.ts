@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import app from '@adonisjs/core/services/app'
 import { SQLITE_TRIGGERS, SqliteChangeLog } from '#services/auth_changes'
+import { requestArrived } from '#services/poll_phase'
 import type { Change } from '#services/token_cache'
 
 /** A change log file written by "another process" (a second connection) and read by the feed. */
@@ -37,10 +38,9 @@ function setup() {
   }
 }
 
-/** The feed checks once per turn of the event loop: each sync here starts a turn of its own. */
-async function syncNextTurn(feed: SqliteChangeLog) {
-  await new Promise((resolve) => setImmediate(resolve))
-  feed.sync()
+/** After the check phase: the poll phase has moved on (if a request arrived in it). */
+function nextPhase() {
+  return new Promise((resolve) => setImmediate(resolve))
 }
 
 test.group('SqliteChangeLog', () => {
@@ -50,14 +50,14 @@ test.group('SqliteChangeLog', () => {
     assert.isTrue(feed.up)
     evicted.length = 0 // opening starts from an empty cache
 
-    await syncNextTurn(feed)
+    feed.sync()
     assert.deepEqual(evicted, [], 'nothing committed since it opened')
 
     log(4)
     log(9)
-    await syncNextTurn(feed)
+    feed.sync()
     assert.deepEqual(evicted, [4, 9])
-    await syncNextTurn(feed)
+    feed.sync()
     assert.deepEqual(evicted, [4, 9], 'nothing new: data_version did not move')
   })
 
@@ -74,7 +74,7 @@ test.group('SqliteChangeLog', () => {
       // Checkpoints move the WAL back to its start (new salts, frame count 0).
       if (userId % 50 === 0) writer.pragma('wal_checkpoint(TRUNCATE)')
       if (userId % 70 === 0) writer.pragma('wal_checkpoint(RESTART)')
-      await syncNextTurn(feed)
+      feed.sync()
       assert.equal(evicted.at(-1), userId, `change ${userId} seen on the next sync`)
     }
     assert.lengthOf(evicted, 300)
@@ -87,16 +87,16 @@ test.group('SqliteChangeLog', () => {
     const { feed, log, close } = setup()
     cleanup(close)
     assert.isTrue(feed.up)
-    await syncNextTurn(feed)
+    feed.sync()
     const checks = feed.versionChecks
-    for (let i = 0; i < 20; i++) await syncNextTurn(feed)
+    for (let i = 0; i < 20; i++) feed.sync()
     assert.equal(feed.versionChecks, checks, 'nothing committed: the pragma is skipped')
     log(3)
-    await syncNextTurn(feed)
+    feed.sync()
     assert.equal(feed.versionChecks, checks + 1, 'a commit: the pragma runs once')
   })
 
-  test('one check per turn of the event loop: a commit after it is seen in the next turn', async ({
+  test('once per poll phase with requests: a commit after its check is seen in the next phase', async ({
     assert,
     cleanup,
   }) => {
@@ -104,13 +104,35 @@ test.group('SqliteChangeLog', () => {
     cleanup(close)
     assert.isTrue(feed.up)
     evicted.length = 0
-    await syncNextTurn(feed)
-    // Requests answered in this turn were read before it began, so before this commit.
+    requestArrived()
+    feed.sync()
+    const checks = feed.versionChecks
+    // Every request read in this phase arrived before the check: they may share it.
     log(7)
     feed.sync()
-    assert.deepEqual(evicted, [], 'the same turn: not read again')
-    await syncNextTurn(feed)
-    assert.deepEqual(evicted, [7], 'the next turn sees it')
+    assert.deepEqual(evicted, [], 'the same poll phase: not read again')
+    await nextPhase()
+    feed.sync()
+    assert.deepEqual(evicted, [7], 'the next phase checks again')
+    assert.equal(feed.versionChecks, checks + 1)
+    await nextPhase()
+  })
+
+  test('a check made before any request arrived in the phase serves only itself', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { feed, evicted, log, close } = setup()
+    cleanup(close)
+    assert.isTrue(feed.up)
+    evicted.length = 0
+    await nextPhase()
+    feed.sync() // e.g. from a timer: before this phase's poll returned
+    log(8)
+    requestArrived() // a request that may have been sent after the commit
+    feed.sync()
+    assert.deepEqual(evicted, [8])
+    await nextPhase() // the other tests run with no request arrived
   })
 
   test('a commit that logs nothing (a last-used write) evicts nothing', async ({
@@ -123,7 +145,7 @@ test.group('SqliteChangeLog', () => {
     evicted.length = 0
     writer.exec('CREATE TABLE other (x INTEGER)')
     writer.exec('INSERT INTO other (x) VALUES (1)')
-    await syncNextTurn(feed)
+    feed.sync()
     assert.deepEqual(evicted, [])
   })
 
@@ -141,12 +163,12 @@ test.group('SqliteChangeLog', () => {
     log(3)
     // Pruned past this reader's position: it cannot know what it missed.
     writer.exec('DELETE FROM auth_changes WHERE id <= 2')
-    await syncNextTurn(feed)
+    feed.sync()
     assert.deepEqual(evicted, ['*'])
 
     evicted.length = 0
     writer.exec('DELETE FROM auth_changes')
-    await syncNextTurn(feed)
+    feed.sync()
     assert.deepEqual(evicted, ['*'])
   })
 
@@ -171,7 +193,7 @@ test.group('SqliteChangeLog', () => {
 
     writer.exec('DROP TRIGGER users_changed')
     log(5)
-    await syncNextTurn(feed)
+    feed.sync()
     assert.isFalse(feed.up)
     assert.include(evicted, '*')
   })
