@@ -35,7 +35,11 @@ export type TokenGuardEvents = {
 /** What the guard needs: verify a key; issue one for the Japa client's loginAs(). */
 export interface TokenGuardServices {
   authenticator: {
-    authenticate(key: Secret<string>, client?: ClientInfo): Promise<AuthenticationResult>
+    /** Synchronous when no I/O was needed (see TokenAuthenticator#authenticate). */
+    authenticate(
+      key: Secret<string>,
+      client?: ClientInfo
+    ): AuthenticationResult | Promise<AuthenticationResult>
   }
   issue(user: User): Promise<Secret<string>>
   /** An expired key was presented (recorded once per token by the audit log). */
@@ -77,15 +81,20 @@ export class TokenGuard implements GuardContract<User> {
   }
 
   /** Like authenticate(), without throwing: a refusal is common and costs nothing extra. */
-  async check(): Promise<boolean> {
-    return (await this.#attempt()) !== undefined
+  check(): Promise<boolean> {
+    const attempt = this.#attempt()
+    return attempt instanceof Promise
+      ? attempt.then((user) => user !== undefined)
+      : Promise.resolve(attempt !== undefined)
   }
 
   /**
    * Authenticates the request, once: the user, or undefined with the reason
    * in `failure` (a refusal is answered, not thrown through check()).
+   * Synchronous when the authenticator answered without I/O (a cached key,
+   * a malformed one): no promise per layer on the common path.
    */
-  async #attempt(): Promise<User | undefined> {
+  #attempt(): User | undefined | Promise<User | undefined> {
     if (this.authenticationAttempted) return this.user
     this.authenticationAttempted = true
     this.#emit('access_tokens_auth:authentication_attempted', () => ({
@@ -101,16 +110,27 @@ export class TokenGuard implements GuardContract<User> {
     }
 
     const { request } = this.ctx
-    const result = await this.services.authenticator.authenticate(new Secret(parsed.key), () => ({
+    const result = this.services.authenticator.authenticate(new Secret(parsed.key), () => ({
       ip: request.ip(),
       agent: request.header('user-agent'),
     }))
+    return result instanceof Promise ? result.then((r) => this.#settle(r)) : this.#settle(result)
+  }
+
+  /** What the authenticator answered, recorded on the guard. */
+  #settle(result: AuthenticationResult): User | undefined | Promise<User | undefined> {
     authentications[result.ok ? 'ok' : result.reason].inc()
     if (result.ok === false) {
-      if (result.reason === 'expired') {
-        await this.services.expiredRefused?.(result.tokenId, result.userId, request)
+      const failure = TokenAuthenticationException.because(MESSAGES[result.reason])
+      if (result.reason === 'expired' && this.services.expiredRefused) {
+        const recorded = this.services.expiredRefused(
+          result.tokenId,
+          result.userId,
+          this.ctx.request
+        )
+        return recorded.then(() => this.#fail(failure))
       }
-      return this.#fail(TokenAuthenticationException.because(MESSAGES[result.reason]))
+      return this.#fail(failure)
     }
 
     this.user = result.user

@@ -2,7 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import type { NextFn } from '@adonisjs/core/types/http'
 import router from '@adonisjs/core/services/router'
 import type { Authenticators } from '@adonisjs/auth/types'
-import { refusalFor } from '#middleware/auth_middleware'
+import { refusalAfterCheck } from '#middleware/auth_middleware'
 import {
   TokenAuthenticationException,
   UnsupportedMediaTypeException,
@@ -110,11 +110,14 @@ export default class ApiMiddleware {
       }
     }
     if (options.auth) {
-      const refusal = await refusalFor(ctx, [options.auth])
+      // What refusalFor() does, with one async layer less on every API request.
+      const guards = [options.auth]
+      if (await ctx.auth.checkUsing(guards)) return next()
+      const refusal = refusalAfterCheck(ctx, guards)
       // DRF's 401 written here: the same answer the exception handler gives, without a
       // throw through the framework's error path (~12 µs per refused key).
       if (refusal instanceof TokenAuthenticationException) return refusal.respond(response)
-      if (refusal) throw refusal
+      throw refusal
     }
     return next()
   }

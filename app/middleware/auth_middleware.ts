@@ -15,6 +15,11 @@ const SIGN_IN_PATH = '/login'
  */
 export async function refusalFor(ctx: HttpContext, guards: (keyof Authenticators)[]) {
   if (await ctx.auth.checkUsing(guards)) return undefined
+  return refusalAfterCheck(ctx, guards)
+}
+
+/** The refusal for a request that `ctx.auth.checkUsing(guards)` did not authenticate. */
+export function refusalAfterCheck(ctx: HttpContext, guards: (keyof Authenticators)[]) {
   const guard = ctx.auth.use(guards.at(-1))
   if (guard instanceof TokenGuard && guard.failure) return guard.failure
   return new authErrors.E_UNAUTHORIZED_ACCESS('Unauthorized access', {

@@ -124,23 +124,43 @@ export class TokenAuthenticator {
     this.#resolutionMs = string.seconds.parse(config.lastUsedResolution) * 1000
   }
 
-  async authenticate(key: Secret<string>, client?: ClientInfo): Promise<AuthenticationResult> {
+  /**
+   * The answer for a key: synchronous when no I/O is needed (a malformed key,
+   * a cache hit with last_used_at fresh enough: most requests), a promise
+   * otherwise. Each async layer costs a promise and a turn of the microtask
+   * queue per request; callers `await` either.
+   */
+  authenticate(
+    key: Secret<string>,
+    client?: ClientInfo
+  ): AuthenticationResult | Promise<AuthenticationResult> {
     const value = key.release()
     if (!isWellFormedKey(this.config.prefix, value) && !isDrfKey(value)) return INVALID
     const hash = hashKey(value)
-
     const catchingUp = this.cache.sync()
-    if (catchingUp) await catchingUp
-    const generation = this.cache.generation
-    let row = this.cache.get(hash) as Verified | undefined
-    countTokenCacheLookup(row !== undefined)
-    if (!row) {
-      const found = await this.lookup(hash)
-      if (!found) return INVALID
-      row = this.verified(found)
-      this.cache.set(hash, row, generation)
-    }
+    if (catchingUp) return catchingUp.then(() => this.#fromCache(hash, client))
+    return this.#fromCache(hash, client)
+  }
 
+  #fromCache(hash: string, client?: ClientInfo) {
+    const generation = this.cache.generation
+    const row = this.cache.get(hash) as Verified | undefined
+    countTokenCacheLookup(row !== undefined)
+    return row ? this.#answer(row, client) : this.#fromDatabase(hash, generation, client)
+  }
+
+  async #fromDatabase(hash: string, generation: number, client?: ClientInfo) {
+    const found = await this.lookup(hash)
+    if (!found) return INVALID
+    const row = this.verified(found)
+    this.cache.set(hash, row, generation)
+    return this.#answer(row, client)
+  }
+
+  #answer(
+    row: Verified,
+    client?: ClientInfo
+  ): AuthenticationResult | Promise<AuthenticationResult> {
     const now = Settings.now()
     if (row.expiresAt !== null && row.expiresAt <= now) {
       return { ok: false, reason: 'expired', tokenId: row.t_id, userId: row.id }
@@ -151,9 +171,12 @@ export class TokenAuthenticator {
       // Claimed before the write: concurrent requests with this token do not write too.
       row.lastUsedAt = now
       row.token = { ...row.token, lastUsedAt: DateTime.fromMillis(now) }
-      await this.touch(row.t_id, now, client?.())
+      return this.touch(row.t_id, now, client?.()).then(() => this.#accepted(row))
     }
+    return this.#accepted(row)
+  }
 
+  #accepted(row: Verified): Verification {
     const user = revive(User, row.user)
     // The token model is built when first asked for (ability checks, logout, the guard's
     // events): most requests never ask, and each model costs a few µs of proxy traps.
