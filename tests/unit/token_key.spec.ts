@@ -32,6 +32,32 @@ test.group('Token keys', () => {
     }
   })
 
+  test('every generated key passes, whatever its checksum (leading zeros included)', ({
+    assert,
+  }) => {
+    // About a fifth of CRC32 values are below 62^5: their checksum starts with '0'.
+    let leadingZero = 0
+    for (let i = 0; i < 2000; i++) {
+      const { value } = generateKey('gth_')
+      if (value.at(-6) === '0') leadingZero++
+      assert.isTrue(isWellFormedKey('gth_', value), value.slice(0, 8))
+    }
+    assert.isAbove(leadingZero, 0)
+  })
+
+  test('a checksum with characters outside base62 is refused', ({ assert }) => {
+    const { value } = generateKey('gth_')
+    for (const bad of ['-', '_', '.', '~', '+', '/', '=', '\u00e9', '\u{1F600}'.slice(0, 1)]) {
+      const typo = value.slice(0, -1) + bad
+      assert.isFalse(isWellFormedKey('gth_', typo), JSON.stringify(bad))
+    }
+    // Not read modulo 128: each checksum character moved up by 128 is no longer its digit.
+    for (let i = value.length - 6; i < value.length; i++) {
+      const shifted = String.fromCharCode(value.charCodeAt(i) + 128)
+      assert.isFalse(isWellFormedKey('gth_', value.slice(0, i) + shifted + value.slice(i + 1)))
+    }
+  })
+
   test('wrong prefix, length or shape is not well formed', ({ assert }) => {
     const { value } = generateKey('gth_')
     assert.isFalse(isWellFormedKey('gth_', value.replace('gth_', 'xyz_')))
@@ -77,6 +103,34 @@ test.group('Authorization header parsing (DRF rules)', () => {
         assert.deepEqual(parsed, { kind: 'invalid', detail: expected })
       }
     })
+
+  test('every header is read as DRF reads it (split on whitespace), shortcut or not', ({
+    assert,
+  }) => {
+    // DRF: `auth = header.split()`; keyword is auth[0], lowercased; exactly two parts.
+    const reference = (header: string) => {
+      const parts = header.split(/[ \t\n\r\v\f]+/).filter((part) => part !== '')
+      const keyword = parts[0]?.toLowerCase()
+      if (keyword !== 'token' && keyword !== 'bearer') return 'absent'
+      if (parts.length !== 2) return 'invalid'
+      return /^[A-Za-z0-9\-._~+/]+=*$/.test(parts[1]) ? `key ${keyword} ${parts[1]}` : 'invalid'
+    }
+    const keywords = ['Token', 'token', 'TOKEN', 'Bearer', 'bearer', 'Basic', 'Tokens', 'Toke']
+    const gaps = ['', ' ', '  ', '\t', ' \t', '\n']
+    const keys = ['abc', 'gth_AbC09', 'a b', 'abc ', ' abc', 'ab\tc', 'abc"', 'ab==', '=ab', '']
+    for (const lead of ['', ' ']) {
+      for (const keyword of keywords) {
+        for (const gap of gaps) {
+          for (const key of keys) {
+            const header = lead + keyword + gap + key
+            const parsed = parseAuthorization(header)
+            const got = parsed.kind === 'key' ? `key ${parsed.scheme} ${parsed.key}` : parsed.kind
+            assert.equal(got, reference(header), JSON.stringify(header))
+          }
+        }
+      }
+    }
+  })
 
   test('keyword is case-insensitive and separated by any whitespace', ({ assert }) => {
     assert.deepEqual(parseAuthorization('token abc'), { kind: 'key', scheme: 'token', key: 'abc' })
