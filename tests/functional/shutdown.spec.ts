@@ -321,6 +321,7 @@ test.group('Graceful shutdown: one process', (group) => {
   const forTimeout = bootEarly('shutdown: timeout', single({ SHUTDOWN_TIMEOUT: '1s' }))
   const forSecondSigint = bootEarly('shutdown: second SIGINT', single())
   const forSigintAfterSigterm = bootEarly('shutdown: SIGINT after SIGTERM', single())
+  const forRequestLog = bootEarly('shutdown: request log', single({ LOG_LEVEL: 'info' }))
 
   test('SIGTERM under a sign-in flood drains, exits 0, and a restart serves at once', async ({
     assert,
@@ -332,6 +333,39 @@ test.group('Graceful shutdown: one process', (group) => {
       const health = await fetch(`${again.url}/health`)
       assert.equal(health.status, 200)
       assert.deepEqual(await again.stop(), { code: 0, signal: null })
+    } finally {
+      await server.kill()
+    }
+  })
+
+  test('every request log line is written, whole, before the process exits', async ({ assert }) => {
+    // The request log is written asynchronously in chunks (config/logger.ts): what is still
+    // buffered when the process stops must be flushed, not lost or cut mid-line.
+    const server = await forRequestLog()
+    try {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 32 })
+      const get = (path: string) =>
+        new Promise<number>((resolve, reject) => {
+          http
+            .get(`${server.url}${path}`, { agent }, (res) => {
+              res.resume()
+              res.on('end', () => resolve(res.statusCode ?? 0))
+            })
+            .on('error', reject)
+        })
+      // ~150 KB of log: many 4 KiB writes, within the 256 KB of output AppProcess keeps.
+      const paths = Array.from({ length: 600 }, (_, i) => `/health/live?n=${i}`)
+      const statuses = await Promise.all(paths.map(get))
+      agent.destroy()
+      assert.deepEqual(new Set(statuses), new Set([200]))
+
+      assert.deepEqual(await server.stop(), { code: 0, signal: null })
+      const lines = server.output.split('\n').filter((line) => line.includes('"http request"'))
+      // Every line whole (JSON.parse throws on a cut one); the readiness probe's /health too.
+      const logged = lines.map((line) => JSON.parse(line) as { path: string; status: number })
+      // The path is logged without its query string.
+      const live = logged.filter((entry) => entry.path === '/health/live' && entry.status === 200)
+      assert.lengthOf(live, paths.length)
     } finally {
       await server.kill()
     }
