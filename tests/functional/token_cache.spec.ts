@@ -107,6 +107,24 @@ test.group('Token cache', (group) => {
     assert.deepEqual(work, { queries: 0, lookups: 0 })
   })
 
+  test('a cached key and a malformed one are answered without a promise; a miss with one', async ({
+    assert,
+  }) => {
+    const { value } = await cachedToken()
+    const miss = tokenAuthenticator.authenticate(new Secret(value))
+    assert.instanceOf(miss, Promise, 'the first use looks the key up')
+    const looked = await miss
+    assert.isTrue(looked.ok)
+    // last_used_at was written by the first use: the next ones need no I/O at all
+    // (unless another connection committed meanwhile: then the cache catches up first).
+    await tokenAuthenticator.authenticate(new Secret(value))
+    const hit = tokenAuthenticator.authenticate(new Secret(value))
+    assert.notInstanceOf(hit, Promise)
+    assert.isTrue((hit as Awaited<typeof hit>).ok)
+    const malformed = tokenAuthenticator.authenticate(new Secret(`${value.slice(0, -1)}!`))
+    assert.deepEqual(malformed, { ok: false, reason: 'invalid' })
+  })
+
   test('a request changing its user or token does not change what the cache holds', async ({
     assert,
   }) => {
