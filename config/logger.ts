@@ -10,7 +10,7 @@
 
 import env from '#start/env'
 import app from '@adonisjs/core/services/app'
-import { defineConfig, destinations, destination as pinoDestination } from '@adonisjs/core/logger'
+import { defineConfig, destinations } from '@adonisjs/core/logger'
 
 /** pino-pretty is an optional package: without it, development logs are JSON too. */
 function prettyInstalled() {
@@ -31,21 +31,9 @@ export const testLogSink = {
   },
 }
 
-/**
- * Production: JSON lines to stdout through pino's own asynchronous writer
- * (sonic-boom, what pino uses by default, flushed at exit), in writes of at
- * most 4 KiB instead of 16 KiB. While a write is in flight the writer appends
- * each new line to its last pending chunk and measures that chunk's UTF-8
- * length again, so a line costs in proportion to the chunk it joins: under
- * load (dozens of lines per write) ~1.6 µs per line with 16 KiB chunks,
- * ~0.5 µs with 4 KiB, for one more write(2) per ~16 lines.
- */
-const STDOUT_MAX_WRITE = 4096
-
 function destination() {
   if (app.inTest) return testLogSink
-  if (app.inDev && prettyInstalled()) return destinations.pretty()
-  return pinoDestination({ dest: 1, maxWrite: STDOUT_MAX_WRITE })
+  return app.inDev && prettyInstalled() ? destinations.pretty() : undefined
 }
 
 const CENSOR = '[redacted]'

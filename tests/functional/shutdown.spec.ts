@@ -339,7 +339,7 @@ test.group('Graceful shutdown: one process', (group) => {
   })
 
   test('every request log line is written, whole, before the process exits', async ({ assert }) => {
-    // The request log is written asynchronously in chunks (config/logger.ts): what is still
+    // pino writes the request log asynchronously, in chunks of up to 16 KiB: what is still
     // buffered when the process stops must be flushed, not lost or cut mid-line.
     const server = await forRequestLog()
     try {
@@ -353,7 +353,7 @@ test.group('Graceful shutdown: one process', (group) => {
             })
             .on('error', reject)
         })
-      // ~150 KB of log: many 4 KiB writes, within the 256 KB of output AppProcess keeps.
+      // ~150 KB of log: several writes, within the 256 KB of output AppProcess keeps.
       const paths = Array.from({ length: 600 }, (_, i) => `/health/live?n=${i}`)
       const statuses = await Promise.all(paths.map(get))
       agent.destroy()
