@@ -1,6 +1,6 @@
 /*
 |--------------------------------------------------------------------------
-| npm run bench [-- --db=sqlite|pg --duration=5 --connections=32 --rounds=3]
+| npm run bench [-- --db=sqlite|pg --duration=5 --connections=32 --rounds=9]
 |--------------------------------------------------------------------------
 |
 | Builds the app once and measures two deployments, one after the other:
@@ -48,8 +48,8 @@ const { values: args } = parseArgs({
     'rate': { type: 'string', default: '500' },
     'skip-build': { type: 'boolean', default: false },
     'port': { type: 'string', default: '42005' },
-    'rounds': { type: 'string', default: '5' },
-    'round-duration': { type: 'string', default: '3' },
+    'rounds': { type: 'string', default: '9' },
+    'round-duration': { type: 'string', default: '2' },
   },
 })
 
