@@ -10,7 +10,7 @@
 
 import env from '#start/env'
 import app from '@adonisjs/core/services/app'
-import { defineConfig, destinations } from '@adonisjs/core/logger'
+import { defineConfig, destination as pinoDestination, destinations } from '@adonisjs/core/logger'
 
 /** pino-pretty is an optional package: without it, development logs are JSON too. */
 function prettyInstalled() {
@@ -31,9 +31,40 @@ export const testLogSink = {
   },
 }
 
+/**
+ * Where production lines go: stdout through pino's own sonic-boom stream,
+ * as pino's default, with two of its options:
+ *
+ * - lines are written 4 KiB at a time (`minLength`), and at least every
+ *   100 ms (`periodicFlush`) so a quiet server's lines still show at once.
+ *   Each write goes through libuv's thread pool (a thread woken, a callback
+ *   back): under load pino's default wrote every few lines;
+ * - lines are kept as bytes (`contentMode: 'buffer'`): in its default
+ *   string mode sonic-boom measures the whole pending chunk again
+ *   (`Buffer.byteLength` of a string it has just appended to) for every line.
+ *
+ * Both together: ~1.7 µs less CPU per request (`/health/live`, ~27 µs, median
+ * of 4 interleaved runs; docs/performance.md). What is pending is written at
+ * exit (pino's exit hook, flushSync), so only a kill -9 or a crash of the
+ * runtime itself can lose lines: at most the last 100 ms.
+ */
+function stdoutDestination() {
+  const stream = pinoDestination({
+    dest: 1,
+    contentMode: 'buffer',
+    minLength: 4096,
+    periodicFlush: 100,
+  })
+  // pino writes strings; the buffer mode takes bytes (its type says string, for the default mode).
+  const writeBytes = stream.write as (data: string | Buffer) => boolean
+  stream.write = (line: string | Buffer) =>
+    writeBytes.call(stream, typeof line === 'string' ? Buffer.from(line) : line)
+  return stream
+}
+
 function destination() {
   if (app.inTest) return testLogSink
-  return app.inDev && prettyInstalled() ? destinations.pretty() : undefined
+  return app.inDev && prettyInstalled() ? destinations.pretty() : stdoutDestination()
 }
 
 const CENSOR = '[redacted]'

@@ -322,6 +322,7 @@ test.group('Graceful shutdown: one process', (group) => {
   const forSecondSigint = bootEarly('shutdown: second SIGINT', single())
   const forSigintAfterSigterm = bootEarly('shutdown: SIGINT after SIGTERM', single())
   const forRequestLog = bootEarly('shutdown: request log', single({ LOG_LEVEL: 'info' }))
+  const forQuietLog = bootEarly('shutdown: quiet request log', single({ LOG_LEVEL: 'info' }))
 
   test('SIGTERM under a sign-in flood drains, exits 0, and a restart serves at once', async ({
     assert,
@@ -339,7 +340,7 @@ test.group('Graceful shutdown: one process', (group) => {
   })
 
   test('every request log line is written, whole, before the process exits', async ({ assert }) => {
-    // pino writes the request log asynchronously, in chunks of up to 16 KiB: what is still
+    // pino writes the request log asynchronously, 4 KiB at a time (config/logger.ts): what is still
     // buffered when the process stops must be flushed, not lost or cut mid-line.
     const server = await forRequestLog()
     try {
@@ -366,6 +367,24 @@ test.group('Graceful shutdown: one process', (group) => {
       // The path is logged without its query string.
       const live = logged.filter((entry) => entry.path === '/health/live' && entry.status === 200)
       assert.lengthOf(live, paths.length)
+    } finally {
+      await server.kill()
+    }
+  })
+
+  test('a quiet server writes a request log line at once, not when 4 KiB have gathered', async ({
+    assert,
+  }) => {
+    // The request log is written in 4 KiB chunks (config/logger.ts) and at least every 100 ms:
+    // one request's line must show while the process runs, long before the buffer fills.
+    const server = await forQuietLog()
+    try {
+      const response = await fetch(`${server.url}/quiet-log-check`)
+      assert.equal(response.status, 404)
+      await response.arrayBuffer()
+      const [line] = await server.waitForOutput(/^\{.*"path":"\/quiet-log-check".*\}$/m, 2_000)
+      assert.include(JSON.parse(line), { path: '/quiet-log-check', status: 404 })
+      assert.isTrue(server.running)
     } finally {
       await server.kill()
     }
