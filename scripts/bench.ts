@@ -1,6 +1,7 @@
 /*
 |--------------------------------------------------------------------------
-| npm run bench [-- --db=sqlite|pg --duration=5 --connections=32 --rounds=9]
+| npm run bench [-- --db=sqlite|pg --duration=5 --connections=32 --rounds=9
+|                   --load-generator=wrk|autocannon --threads=2]
 |--------------------------------------------------------------------------
 |
 | Builds the app once and measures two deployments, one after the other:
@@ -9,7 +10,8 @@
 | 2. production at scale: PostgreSQL and the cluster (one worker per core).
 | (--db=sqlite or --db=pg runs only one.) Each starts the build in
 | production mode on 127.0.0.1, seeds 10,000 users with one token each, and
-| measures with autocannon, beside a raw node:http server (the ceiling):
+| measures with wrk (when installed; else autocannon), beside a raw
+| node:http server (the ceiling):
 | GET /health, GET /health/live, GET /api/v1/protected (Token and Bearer), an
 | invalid key, POST /api-token-auth/, and the protected route's p99 with and
 | without a concurrent flood of POST /api-token-auth/ (password hashing).
@@ -50,6 +52,8 @@ const { values: args } = parseArgs({
     'port': { type: 'string', default: '42005' },
     'rounds': { type: 'string', default: '9' },
     'round-duration': { type: 'string', default: '2' },
+    'load-generator': { type: 'string' },
+    'threads': { type: 'string', default: '2' },
   },
 })
 
@@ -73,6 +77,21 @@ const ROUND_DURATION = Number(args['round-duration'])
 const BASE = `http://127.0.0.1:${PORT}`
 const PG_DATABASE = 'gatehouse_bench'
 const SQLITE_PATH = `${ROOT}tmp/bench.sqlite3`
+/**
+ * What drives the closed-loop rows (every row but the fixed-rate ones): wrk, the
+ * tool the performance issue measured with, when it is installed (Debian: `apt-get
+ * install wrk`), else autocannon (an npm dependency: what a fresh clone has). On a
+ * 2-core machine the load generator shares the cores with the server, and autocannon
+ * costs about twice the server's CPU per request, wrk less than the server's own.
+ */
+const LOAD_GENERATOR: 'wrk' | 'autocannon' =
+  args['load-generator'] === 'autocannon' || args['load-generator'] === 'wrk'
+    ? args['load-generator']
+    : spawnSync('wrk', ['--version']).error
+      ? 'autocannon'
+      : 'wrk'
+/** wrk's threads (the issue's `wrk -t2 -c32`). */
+const WRK_THREADS = Number(args.threads)
 const PASSWORD = 'bench-password-1'
 
 const APP_KEY = randomBytes(32).toString('base64url')
@@ -350,7 +369,92 @@ function percentile(times: Float64Array, p: number): number {
   return Math.round(at * 1000) / 1000
 }
 
+/** A Lua string literal; what the bench sends is ASCII (paths, keys, JSON bodies). */
+function luaString(value: string) {
+  if (!/^[\x20-\x7e]*$/.test(value)) throw new Error('wrk scripts take ASCII values only')
+  return `"${value.replace(/[\\"]/g, '\\$&')}"`
+}
+
+/**
+ * fire() with wrk. The requests (one per connection number, each with that
+ * connection's Authorization header, as autocannon's rows have) are built
+ * once per wrk thread and sent in turn; every row, the reference servers'
+ * included, goes through the same Lua request() hook, so the load
+ * generator's own cost is the same for all. A done() hook prints the totals
+ * and wrk's latency percentiles (µs) as JSON. wrk counts answers outside
+ * 2xx/3xx but not which status they had: a 401 row expects all of them.
+ */
+function fireWrk(scenario: Scenario, duration: number): Promise<Row> {
+  const connections = scenario.connections ?? CONNECTIONS
+  const headers: Record<string, string> = { Accept: 'application/json' }
+  if (scenario.body) headers['Content-Type'] = 'application/json'
+  const requests = Array.from({ length: scenario.auth ? connections : 1 }, (_, index) => {
+    const auth = scenario.auth?.(index)
+    const all = auth ? { ...headers, Authorization: auth } : headers
+    const table = Object.entries(all)
+      .map(([name, value]) => `[${luaString(name)}] = ${luaString(value)}`)
+      .join(', ')
+    const body = scenario.body === undefined ? 'nil' : luaString(scenario.body)
+    return `wrk.format(${luaString(scenario.method ?? 'GET')}, ${luaString(scenario.path)}, { ${table} }, ${body})`
+  })
+  const script = `${ROOT}tmp/bench-wrk.lua`
+  writeFileSync(
+    script,
+    [
+      'local requests, i = {}, 0',
+      'function init(args)',
+      ...requests.map((built) => `  requests[#requests + 1] = ${built}`),
+      'end',
+      'function request()',
+      '  i = i % #requests + 1',
+      '  return requests[i]',
+      'end',
+      'function done(summary, latency)',
+      '  local e = summary.errors',
+      `  io.write(string.format('\\n{"requests":%d,"us":%d,"socket":%d,"status":%d,"p50":%d,"p99":%d}\\n',`,
+      '    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,',
+      '    latency:percentile(50), latency:percentile(99)))',
+      'end',
+      '',
+    ].join('\n')
+  )
+  const wrkArgs = ['-t', String(Math.min(WRK_THREADS, connections)), '-c', String(connections)]
+  wrkArgs.push('-d', `${duration}s`, '--timeout', '10s', '-s', script, BASE + scenario.path)
+  const cpuBefore = cpuMicros()
+  return new Promise((resolve, reject) => {
+    const child = spawn('wrk', wrkArgs, { stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout.on('data', (chunk) => (output += chunk))
+    child.stderr.on('data', (chunk) => (output += chunk))
+    child.on('error', reject)
+    child.on('close', () => {
+      const cpuAfter = cpuMicros()
+      const line = output.split('\n').findLast((text) => text.startsWith('{'))
+      if (!line) return reject(new Error(`wrk gave no result: ${output.trim()}`))
+      const result = JSON.parse(line)
+      const total: number = result.requests
+      // Answers outside 2xx/3xx, or inside it when a refusal was expected.
+      const wrongStatus = scenario.expect < 400 ? result.status : total - result.status
+      resolve({
+        title: scenario.title,
+        rps: Math.round(total / (result.us / 1e6)),
+        cpuUs:
+          cpuBefore === null || cpuAfter === null || total === 0
+            ? null
+            : Math.round((cpuAfter - cpuBefore) / total),
+        p50: result.p50 / 1000,
+        p99: result.p99 / 1000,
+        errors: result.socket + wrongStatus,
+        requests: total,
+      })
+    })
+  })
+}
+
 function fire(scenario: Scenario, duration = DURATION): Promise<Row> {
+  if (LOAD_GENERATOR === 'wrk' && scenario.overallRate === undefined) {
+    return fireWrk(scenario, duration)
+  }
   let connection = 0
   const headers: Record<string, string> = { accept: 'application/json' }
   if (scenario.body) headers['content-type'] = 'application/json'
@@ -667,8 +771,10 @@ async function measure() {
   const load = loadavg()
     .map((value) => value.toFixed(2))
     .join(' ')
+  const loadGenerator = LOAD_GENERATOR === 'wrk' ? `wrk -t${WRK_THREADS}` : 'autocannon'
   const report = {
     machine,
+    loadGenerator,
     loadAverageAtEnd: load,
     deployment,
     db: DB,
@@ -713,7 +819,8 @@ async function measure() {
   writeFileSync(`${ROOT}tmp/bench-${DB}.json`, JSON.stringify(report, null, 2))
   return [
     `Gatehouse bench: ${deployment}, ${USERS} users/tokens, ${CONNECTIONS} connections, ${DURATION} s per scenario`,
-    `Machine: ${machine}; load average at the end: ${load} (autocannon runs on the same cores)`,
+    `Load generator: ${loadGenerator} (the rows at a fixed rate: autocannon -R)`,
+    `Machine: ${machine}; load average at the end: ${load} (the load generator runs on the same cores)`,
     '',
     ...table,
     '',
