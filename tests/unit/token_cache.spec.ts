@@ -1,4 +1,7 @@
 import { test } from '@japa/runner'
+import { createHash } from 'node:crypto'
+import v8 from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { TokenCache, type CachedRow, type ChangeFeed } from '#services/token_cache'
 import { mayChangeAuth } from '#services/auth_changes'
 
@@ -110,6 +113,39 @@ test.group('TokenCache', () => {
     // b's user index went with it: a later eviction of user 2 finds nothing to remove.
     cache.evict(2)
     assert.equal(cache.size, 2)
+  })
+
+  test('hits on tokens taken in turn leave nothing for the young-generation GC to promote', ({
+    assert,
+  }) => {
+    // Each request brings its hash as a new string; clients' tokens come in turn. Kept in a
+    // Map's insertion order (a delete and a set per hit), the Map rebuilt its table every few
+    // hits and the tables were promoted: ~70 bytes per request, then full GCs to reclaim them.
+    const cache = cacheWith(new FakeFeed(), 1000)
+    const keys = Array.from({ length: 32 }, (_, i) => `gth_key_${i}`)
+    const hashOf = (key: string) => createHash('sha256').update(key).digest('base64url')
+    keys.forEach((key, i) => cache.set(hashOf(key), row(i + 1, i + 1), cache.generation))
+    v8.setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as (options?: { type: 'minor' | 'major' }) => void
+    const oldSpace = () =>
+      v8.getHeapSpaceStatistics().find((space) => space.space_name === 'old_space')!.space_used_size
+    let hits = 0
+    const hit = (i: number) => {
+      if (cache.get(hashOf(keys[i % keys.length]))) hits++
+    }
+
+    for (let i = 0; i < 20_000; i++) hit(i)
+    gc()
+    const before = oldSpace()
+    for (let i = 1; i <= 100_000; i++) {
+      hit(i)
+      if (i % 1000 === 0) gc({ type: 'minor' })
+    }
+    gc({ type: 'minor' })
+    gc({ type: 'minor' })
+    const promotedKb = (oldSpace() - before) / 1024
+    assert.equal(hits, 120_000)
+    assert.isBelow(promotedKb, 512, `${Math.round(promotedKb)} KB promoted by 100,000 hits`)
   })
 
   test('hits on the entry used last keep it the most recently used', ({ assert }) => {
