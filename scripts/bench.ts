@@ -285,6 +285,8 @@ interface Row {
   p99: number
   errors: number
   requests: number
+  /** Share of well-formed keys answered from the token cache during the row (app rows with keys). */
+  cacheHitRate?: number
 }
 
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100
@@ -509,6 +511,38 @@ function fire(scenario: Scenario, duration = DURATION): Promise<Row> {
   })
 }
 
+/** The token cache's hit and miss counters, from /metrics (the cluster's workers summed). */
+async function cacheCounters(): Promise<{ hits: number; misses: number } | null> {
+  try {
+    const { status, body } = await send('/metrics')
+    if (status !== 200) return null
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(body)?.[1])
+    return {
+      hits: value('gatehouse_token_cache_hits_total'),
+      misses: value('gatehouse_token_cache_misses_total'),
+    }
+  } catch {
+    return null
+  }
+}
+
+/**
+ * fire() for a row whose keys the cache should answer, with the share it did
+ * answer: a row slower than it should be shows whether it was served from
+ * the database instead.
+ */
+async function fireCached(scenario: Scenario, duration?: number): Promise<Row> {
+  const before = await cacheCounters()
+  const row = await fire(scenario, duration)
+  const after = await cacheCounters()
+  if (before && after) {
+    const hits = after.hits - before.hits
+    const lookups = hits + after.misses - before.misses
+    if (lookups > 0) row.cacheHitRate = hits / lookups
+  }
+  return row
+}
+
 async function count(requests: Array<() => Promise<unknown>>) {
   await send('/__bench/queries')
   for (const request of requests) await request()
@@ -693,7 +727,7 @@ async function measure() {
     expect: 200,
   }
   for (const scenario of scenarios) {
-    const row = await fire(scenario)
+    const row = await (scenario.expect === 200 && scenario.auth ? fireCached : fire)(scenario)
     rows.push(row)
     log(`${row.title}: ${row.rps} req/s`)
   }
@@ -711,7 +745,10 @@ async function measure() {
     // Every other round in reverse order: neither path always runs first.
     const order = round % 2 === 1 ? [1, 2, 4] : [4, 2, 1]
     const measured = new Map<number, Row>()
-    for (const index of order) measured.set(index, await fire(scenarios[index], ROUND_DURATION))
+    for (const index of order) {
+      const fireRow = index === 2 ? fireCached : fire
+      measured.set(index, await fireRow(scenarios[index], ROUND_DURATION))
+    }
     const [liveRow, protectedRow, invalidRow] = [1, 2, 4].map((index) => measured.get(index)!)
     pairedRounds.push({ live: liveRow, protectedToken: protectedRow, invalid: invalidRow })
     log(`paired round ${round}: ${liveRow.rps} / ${protectedRow.rps} / ${invalidRow.rps} req/s`)
@@ -768,6 +805,14 @@ async function measure() {
   const showRounds = (value: { median: number | null; rounds: number[] }) =>
     `median ${value.median} (${value.rounds.join(', ')})`
 
+  const percent = (rate: number | undefined) =>
+    rate === undefined ? '-' : `${Math.floor(rate * 10000) / 100}%`
+  const cacheHits = [
+    ...rows
+      .filter((row) => row.cacheHitRate !== undefined)
+      .map((row) => `${row.title.split(', ').at(-1)} ${percent(row.cacheHitRate)}`),
+    `paired rounds ${pairedRounds.map((round) => percent(round.protectedToken.cacheHitRate)).join(', ')}`,
+  ].join('; ')
   const load = loadavg()
     .map((value) => value.toFixed(2))
     .join(' ')
@@ -833,6 +878,7 @@ async function measure() {
     `  protected/health-live   ${showRounds(paired.protectedVsLive)}; CPU ${showRounds(paired.cpuProtectedVsLive)}`,
     `  invalid/health-live     ${showRounds(paired.invalidVsLive)}; CPU ${showRounds(paired.cpuInvalidVsLive)}`,
     `  protected p99/live p99  ${showRounds(paired.protectedP99VsLiveP99)}`,
+    `token cache hits in the protected rows: ${cacheHits}`,
     `health-live/bare route    ${report.ratios.liveVsBareAdonis}`,
     `health-live/ceiling       ${report.ratios.liveVsCeiling}`,
     `protected p99 under login flood: ${alone.p99} ms -> ${flooded.p99} ms (x${report.ratios.p99UnderFlood}, target <= 2)`,
