@@ -148,6 +148,13 @@ test.group('TokenCache', () => {
     assert.isBelow(promotedKb, 512, `${Math.round(promotedKb)} KB promoted by 100,000 hits`)
   })
 
+  test('TOKEN_CACHE_SIZE=0 stores nothing', ({ assert }) => {
+    const cache = cacheWith(new FakeFeed(), 0)
+    cache.set('a', row(1, 1), cache.generation)
+    assert.isUndefined(cache.get('a'))
+    assert.equal(cache.size, 0)
+  })
+
   test('hits on the entry used last keep it the most recently used', ({ assert }) => {
     const cache = cacheWith(new FakeFeed(), 2)
     cache.set('a', row(1, 1), cache.generation)
