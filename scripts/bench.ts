@@ -49,7 +49,9 @@ const { values: args } = parseArgs({
     'users': { type: 'string', default: '10000' },
     'rate': { type: 'string', default: '500' },
     'skip-build': { type: 'boolean', default: false },
-    'port': { type: 'string', default: '42005' },
+    // Below Linux's ephemeral range (32768-60999): a client polling a port nobody listens on yet
+    // can connect to itself there, and its TIME_WAIT then keeps the server from binding it.
+    'port': { type: 'string', default: '30005' },
     'rounds': { type: 'string', default: '9' },
     'round-duration': { type: 'string', default: '2' },
     'load-generator': { type: 'string' },
