@@ -9,6 +9,7 @@
 
 import router from '@adonisjs/core/services/router'
 import { middleware } from '#start/kernel'
+import { action } from '#middleware/stack'
 import env from '#start/env'
 
 const HealthController = () => import('#controllers/health_controller')
@@ -32,15 +33,15 @@ const MetricsController = () => import('#controllers/metrics_controller')
 /*
 | Probes for load balancers and operators.
 */
-router.get('/health', [HealthController, 'show']).as('health')
-router.get('/health/live', [HealthController, 'live']).as('health.live')
+router.get('/health', action(HealthController, 'show')).as('health')
+router.get('/health/live', action(HealthController, 'live')).as('health.live')
 
 /*
 | DRF compatibility: rest_framework.authtoken.views.obtain_auth_token.
 */
 router
   .group(() => {
-    router.post('/', [ObtainTokenController, 'store']).as('obtain')
+    router.post('/', action(ObtainTokenController, 'store')).as('obtain')
   })
   .prefix('/api-token-auth')
   .as('drf')
@@ -51,7 +52,7 @@ router
 */
 router
   .group(() => {
-    router.post('/auth/login', [AuthController, 'login']).as('auth.login')
+    router.post('/auth/login', action(AuthController, 'login')).as('auth.login')
   })
   .prefix('/api/v1')
   .as('api.v1')
@@ -62,28 +63,28 @@ router
 */
 router
   .group(() => {
-    router.post('/auth/logout', [AuthController, 'logout']).as('auth.logout')
+    router.post('/auth/logout', action(AuthController, 'logout')).as('auth.logout')
     router
-      .post('/auth/logout-all', [AuthController, 'logoutAll'])
+      .post('/auth/logout-all', action(AuthController, 'logoutAll'))
       .as('auth.logout_all')
       .use(middleware.ability(['tokens:write']))
-    router.get('/me', [MeController, 'show']).as('me')
-    router.get('/protected', [MeController, 'protected']).as('protected')
+    router.get('/me', action(MeController, 'show')).as('me')
+    router.get('/protected', action(MeController, 'protected')).as('protected')
 
     router
-      .get('/tokens', [TokensController, 'index'])
+      .get('/tokens', action(TokensController, 'index'))
       .as('tokens.index')
       .use(middleware.ability(['tokens:read']))
     router
       .group(() => {
-        router.post('/tokens', [TokensController, 'store']).as('tokens.store')
-        router.post('/tokens/:id/rotate', [TokensController, 'rotate']).as('tokens.rotate')
-        router.delete('/tokens/:id', [TokensController, 'destroy']).as('tokens.destroy')
+        router.post('/tokens', action(TokensController, 'store')).as('tokens.store')
+        router.post('/tokens/:id/rotate', action(TokensController, 'rotate')).as('tokens.rotate')
+        router.delete('/tokens/:id', action(TokensController, 'destroy')).as('tokens.destroy')
       })
       .use(middleware.ability(['tokens:write']))
 
     router
-      .get('/events', [EventsController, 'index'])
+      .get('/events', action(EventsController, 'index'))
       .as('events.index')
       .use(middleware.ability(['tokens:read']))
   })
@@ -98,41 +99,41 @@ router
 */
 router
   .group(() => {
-    router.get('/', [HomeController, 'show']).as('home')
+    router.get('/', action(HomeController, 'show')).as('home')
 
     router
       .group(() => {
-        router.get('/login', [SessionController, 'create']).as('login')
-        router.post('/login', [SessionController, 'store']).as('login.store')
+        router.get('/login', action(SessionController, 'create')).as('login')
+        router.post('/login', action(SessionController, 'store')).as('login.store')
       })
       .use(middleware.guest({ guards: ['web'] }))
 
     router
       .group(() => {
-        router.post('/logout', [SessionController, 'destroy']).as('logout')
-        router.get('/dashboard', [DashboardController, 'show']).as('dashboard')
-        router.get('/tokens', [WebTokensController, 'index']).as('tokens.index')
-        router.post('/tokens', [WebTokensController, 'store']).as('tokens.store')
-        router.post('/tokens/mine', [WebTokensController, 'mine']).as('tokens.mine')
+        router.post('/logout', action(SessionController, 'destroy')).as('logout')
+        router.get('/dashboard', action(DashboardController, 'show')).as('dashboard')
+        router.get('/tokens', action(WebTokensController, 'index')).as('tokens.index')
+        router.post('/tokens', action(WebTokensController, 'store')).as('tokens.store')
+        router.post('/tokens/mine', action(WebTokensController, 'mine')).as('tokens.mine')
         router
-          .post('/tokens/revoke-all', [WebTokensController, 'destroyAll'])
+          .post('/tokens/revoke-all', action(WebTokensController, 'destroyAll'))
           .as('tokens.revoke_all')
         router
-          .post('/tokens/:id/revoke', [WebTokensController, 'destroy'])
+          .post('/tokens/:id/revoke', action(WebTokensController, 'destroy'))
           .as('tokens.revoke')
           .where('id', router.matchers.number())
 
         // My account (password, browser sessions); approving a device sign-in.
-        router.get('/account', [AccountController, 'show']).as('account')
+        router.get('/account', action(AccountController, 'show')).as('account')
         router
-          .post('/account/password', [AccountController, 'updatePassword'])
+          .post('/account/password', action(AccountController, 'updatePassword'))
           .as('account.password')
         router
-          .post('/account/sessions/end', [AccountController, 'endSessions'])
+          .post('/account/sessions/end', action(AccountController, 'endSessions'))
           .as('account.sessions.end')
-        router.get('/device', [WebDeviceController, 'show']).as('device')
-        router.post('/device', [WebDeviceController, 'lookup']).as('device.lookup')
-        router.post('/device/decision', [WebDeviceController, 'decide']).as('device.decide')
+        router.get('/device', action(WebDeviceController, 'show')).as('device')
+        router.post('/device', action(WebDeviceController, 'lookup')).as('device.lookup')
+        router.post('/device/decision', action(WebDeviceController, 'decide')).as('device.decide')
       })
       .use(middleware.auth({ guards: ['web'] }))
 
@@ -143,28 +144,31 @@ router
     router
       .group(() => {
         router.get('/', ({ response }) => response.redirect().toPath('/admin/users')).as('home')
-        router.get('/users', [AdminUsersController, 'index']).as('users.index')
-        router.get('/users/new', [AdminUsersController, 'create']).as('users.create')
-        router.post('/users', [AdminUsersController, 'store']).as('users.store')
+        router.get('/users', action(AdminUsersController, 'index')).as('users.index')
+        router.get('/users/new', action(AdminUsersController, 'create')).as('users.create')
+        router.post('/users', action(AdminUsersController, 'store')).as('users.store')
         router
           .group(() => {
-            router.get('/users/:id', [AdminUsersController, 'show']).as('users.show')
+            router.get('/users/:id', action(AdminUsersController, 'show')).as('users.show')
             router
-              .post('/users/:id/activate', [AdminUsersController, 'activate'])
+              .post('/users/:id/activate', action(AdminUsersController, 'activate'))
               .as('users.activate')
             router
-              .post('/users/:id/deactivate', [AdminUsersController, 'deactivate'])
+              .post('/users/:id/deactivate', action(AdminUsersController, 'deactivate'))
               .as('users.deactivate')
-            router.post('/users/:id/roles', [AdminUsersController, 'roles']).as('users.roles')
+            router.post('/users/:id/roles', action(AdminUsersController, 'roles')).as('users.roles')
             router
-              .post('/users/:id/temporary-password', [AdminUsersController, 'temporaryPassword'])
+              .post(
+                '/users/:id/temporary-password',
+                action(AdminUsersController, 'temporaryPassword')
+              )
               .as('users.temporary_password')
             router
-              .post('/users/:id/tokens/revoke-all', [AdminUsersController, 'revokeAll'])
+              .post('/users/:id/tokens/revoke-all', action(AdminUsersController, 'revokeAll'))
               .as('users.revoke_all')
-            router.get('/tokens', [AdminTokensController, 'index']).as('tokens.index')
+            router.get('/tokens', action(AdminTokensController, 'index')).as('tokens.index')
             router
-              .post('/tokens/:id/revoke', [AdminUsersController, 'revokeToken'])
+              .post('/tokens/:id/revoke', action(AdminUsersController, 'revokeToken'))
               .as('tokens.revoke')
           })
           .where('id', router.matchers.number())
@@ -186,8 +190,8 @@ router
 */
 router
   .group(() => {
-    router.post('/device/authorize', [DeviceController, 'authorize']).as('device.authorize')
-    router.post('/device/token', [DeviceController, 'token']).as('device.token')
+    router.post('/device/authorize', action(DeviceController, 'authorize')).as('device.authorize')
+    router.post('/device/token', action(DeviceController, 'token')).as('device.token')
   })
   .prefix('/api/v1')
   .as('api.v1')
@@ -200,7 +204,7 @@ router
 router
   .group(() => {
     router
-      .post('/tokens/revoke-leaked', [LeakedTokensController, 'store'])
+      .post('/tokens/revoke-leaked', action(LeakedTokensController, 'store'))
       .as('tokens.revoke_leaked')
   })
   .prefix('/api/v1')
@@ -211,7 +215,7 @@ router
 | Prometheus scrape endpoint: allowed addresses or the bearer secret only
 | (config/metrics.ts); 404 for everyone else.
 */
-router.get('/metrics', [MetricsController, 'show']).as('metrics')
+router.get('/metrics', action(MetricsController, 'show')).as('metrics')
 
 /*
 | Benchmark only: SQL query counts, registered when BENCH_COUNT_QUERIES=1.

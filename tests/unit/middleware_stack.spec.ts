@@ -3,7 +3,7 @@ import app from '@adonisjs/core/services/app'
 import { HttpContextFactory } from '@adonisjs/core/factories/http'
 import type { HttpContext } from '@adonisjs/core/http'
 import type { NextFn } from '@adonisjs/core/types/http'
-import { direct, stack } from '#middleware/stack'
+import { action, direct, stack } from '#middleware/stack'
 
 /** A middleware class that records its calls in `trail`, as `name`. */
 function recorder(trail: string[], name: string, behaviour: 'next' | 'stop' | 'throw' = 'next') {
@@ -159,5 +159,78 @@ test.group('Route middleware called directly (direct(), start/kernel.ts)', () =>
     } finally {
       app.container.restore(Middleware)
     }
+  })
+})
+
+/** A controller counting the instances made; `show` answers with its own instance. */
+function controller() {
+  return class {
+    static made = 0
+    constructor() {
+      ;(this.constructor as unknown as { made: number }).made++
+    }
+    show(ctx: HttpContext) {
+      return { self: this, ctx }
+    }
+    async fail(_ctx: HttpContext): Promise<never> {
+      throw new Error('the controller failed')
+    }
+  }
+}
+
+test.group('Controllers called directly (action(), start/routes.ts)', () => {
+  test('the method gets ctx and its own instance, made once for every request', async ({
+    assert,
+  }) => {
+    const Controller = controller()
+    let imports = 0
+    const ReportsController = async () => {
+      imports++
+      return { default: Controller }
+    }
+    const show = action(ReportsController, 'show')
+    const first = new HttpContextFactory().create()
+    const second = new HttpContextFactory().create()
+
+    const answers = await Promise.all([show(first), show(second)])
+    const third = show(new HttpContextFactory().create())
+
+    assert.strictEqual(answers[0].ctx, first)
+    assert.strictEqual(answers[1].ctx, second)
+    assert.instanceOf(answers[0].self, Controller, 'called on the instance (`this` kept)')
+    assert.notInstanceOf(third, Promise, 'once made, the answer is the method’s own')
+    assert.equal(Controller.made, 1, 'made on first use, even by two requests at once')
+    assert.equal(imports, 1)
+    assert.equal(show.name, 'ReportsController.show', 'the name node ace list:routes shows')
+  })
+
+  test('made through the container: its bindings apply', async ({ assert }) => {
+    const Controller = controller()
+    const bound = new Controller()
+    app.container.bind(Controller, () => bound)
+    try {
+      const show = action(async () => ({ default: Controller }), 'show')
+      const answer = await show(new HttpContextFactory().create())
+      assert.strictEqual(answer.self, bound)
+      assert.equal(Controller.made, 1, 'only the bound instance, made before')
+    } finally {
+      app.container.restore(Controller)
+    }
+  })
+
+  test("an error goes up to the framework's error handling; a failed import is tried again", async ({
+    assert,
+  }) => {
+    const Controller = controller()
+    let attempts = 0
+    const flakyImport = async () => {
+      if (++attempts === 1) throw new Error('cannot import')
+      return { default: Controller }
+    }
+    const fail = action(flakyImport, 'fail')
+
+    await assert.rejects(() => fail(new HttpContextFactory().create()), 'cannot import')
+    await assert.rejects(() => fail(new HttpContextFactory().create()), 'the controller failed')
+    assert.equal(attempts, 2)
   })
 })
