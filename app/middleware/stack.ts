@@ -117,7 +117,15 @@ export function action<Controller extends ControllerClass>(
   const call = (controller: InstanceType<Controller>, ctx: HttpContext) =>
     (controller[method] as (ctx: HttpContext) => unknown).call(controller, ctx)
   const handler: RouteFn = (ctx) => {
-    if (instance && !reload) return call(instance, ctx)
+    if (instance && !reload) {
+      // As the framework's own handler would: an error thrown by a method that is not async
+      // reaches the error handling as a rejection, whatever middleware the route has.
+      try {
+        return call(instance, ctx)
+      } catch (error) {
+        return Promise.reject(error)
+      }
+    }
     making ??= make().finally(() => (making = undefined))
     return making.then((made) => call(made, ctx))
   }

@@ -175,6 +175,9 @@ function controller() {
     async fail(_ctx: HttpContext): Promise<never> {
       throw new Error('the controller failed')
     }
+    refuse(_ctx: HttpContext): never {
+      throw new Error('refused synchronously')
+    }
   }
 }
 
@@ -232,5 +235,18 @@ test.group('Controllers called directly (action(), start/routes.ts)', () => {
     await assert.rejects(() => fail(new HttpContextFactory().create()), 'cannot import')
     await assert.rejects(() => fail(new HttpContextFactory().create()), 'the controller failed')
     assert.equal(attempts, 2)
+  })
+
+  test('an error thrown by a method that is not async comes back as a rejection', async ({
+    assert,
+  }) => {
+    const refuse = action(async () => ({ default: controller() }), 'refuse')
+    await assert.rejects(() => refuse(new HttpContextFactory().create()), 'refused synchronously')
+
+    // Made by now: the synchronous path, which must not throw either.
+    let answer: unknown
+    assert.doesNotThrow(() => (answer = refuse(new HttpContextFactory().create())))
+    assert.instanceOf(answer, Promise)
+    await assert.rejects(() => answer as Promise<unknown>, 'refused synchronously')
   })
 })
