@@ -1,0 +1,66 @@
+import { test } from '@japa/runner'
+import logger from '@adonisjs/core/services/logger'
+import { Logger } from '@adonisjs/core/logger'
+import { logRequest } from '#middleware/request_observer_middleware'
+import { captureLogs } from '#tests/helpers/logs'
+
+/** A line without its time (the one field two calls cannot share). */
+function withoutTime(line: string) {
+  return line.replace(/,"time":\d+/, '')
+}
+
+/** What the app's logger writes for the request line, through logRequest and through pino itself. */
+function bothWays(method: string, path: string, status: number, durationMs: number) {
+  const child = logger.child({ request_id: 'req-"1"' })
+  const capture = captureLogs()
+  try {
+    logRequest(child, method, path, status, durationMs)
+    child.info({ method, path, status, duration_ms: durationMs }, 'http request')
+  } finally {
+    capture.restore()
+  }
+  return capture.lines
+}
+
+test.group('Request log line (request observer)', () => {
+  test("is byte for byte what pino writes for the same fields, the request id's bindings included", ({
+    assert,
+  }) => {
+    for (const [method, path, status, ms] of [
+      ['GET', '/health/live', 200, 0.123456],
+      ['POST', '/api-token-auth/', 400, 12.5],
+      ['GET', '/a "quoted"\\path/\u00e9\u2028', 404, 3],
+      ['DELETE', '/api/v1/tokens/7', 204, Number.NaN],
+    ] as const) {
+      const [fast, pino] = bothWays(method, path, status, ms)
+      assert.equal(withoutTime(fast), withoutTime(pino))
+      assert.deepInclude(JSON.parse(fast), { method, path, status, request_id: 'req-"1"' })
+    }
+  })
+
+  test('below the configured level it writes nothing, as pino would', ({ assert }) => {
+    const capture = captureLogs()
+    logger.level = 'warn'
+    try {
+      logRequest(logger, 'GET', '/health/live', 200, 1)
+    } finally {
+      capture.restore()
+    }
+    assert.deepEqual(capture.lines, [])
+  })
+
+  test('a logger configured to change its lines gets the line through pino', ({ assert }) => {
+    const lines: string[] = []
+    const custom = new Logger({
+      enabled: true,
+      name: 'custom',
+      level: 'info',
+      mixin: () => ({ region: 'eu' }),
+      destination: { write: (line: string) => void lines.push(line) },
+    })
+    logRequest(custom, 'GET', '/health/live', 200, 1)
+
+    assert.lengthOf(lines, 1)
+    assert.deepInclude(JSON.parse(lines[0]), { region: 'eu', path: '/health/live', status: 200 })
+  })
+})
