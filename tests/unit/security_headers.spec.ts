@@ -16,9 +16,22 @@ test.group('Security headers (API and pages)', () => {
     assert.equal(headers['strict-transport-security'], `max-age=${180 * 24 * 3600}`)
     assert.equal(headers['x-content-type-options'], 'nosniff')
     assert.match(
-      String(ctx.response.response.getHeader('content-security-policy')),
+      String(headers['content-security-policy']),
       /^default-src 'none'; frame-ancestors 'none'/
     )
+  })
+
+  test("none on Node's response itself: its writeHead keeps its fast path", ({ assert }) => {
+    const ctx = new HttpContextFactory().create()
+    new SecurityHeadersMiddleware().handle(ctx, (() => undefined) as never)
+
+    // One raw setHeader and Node validates, lower-cases and stores every header again.
+    assert.deepEqual(ctx.response.response.getHeaderNames(), [])
+    assert.includeMembers(Object.keys(ctx.response.getHeaders()), [
+      'content-security-policy',
+      'x-frame-options',
+      'x-content-type-options',
+    ])
   })
 
   test('a guard disabled in the config sets nothing', ({ assert }) => {
