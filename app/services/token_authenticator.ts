@@ -52,27 +52,61 @@ interface Verified extends CachedRow {
 
 type ModelAttributes = Record<string, unknown>
 
-/** What revive() defines on each model (the same as assigning true / false to them). */
-const PERSISTED = { value: true, writable: true, enumerable: true, configurable: true }
-const NOT_LOCAL = { value: false, writable: true, enumerable: true, configurable: true }
+type Revivable = typeof User | typeof AccessToken
+
+/** Per model, the `new.target` that builds it as loaded from the database (see persistedTarget). */
+const persistedTargets = new Map<Revivable, new () => unknown>()
+
+/**
+ * The `new.target` that builds `model` already persisted: an instance of
+ * the model whose prototype chain has one more link, with a `constructor`
+ * getter that returns the model. Lucid's BaseModel constructor reads
+ * `this.constructor` on the model's own object before it wraps that object
+ * in its proxy; the getter, called there, marks the object as loaded from
+ * the database ($isPersisted, $isLocal: what Lucid's own hydration sets),
+ * once (Lucid never makes a model local again). Set through the proxy, each
+ * flag went through its defineProperty trap (~10k instructions per cached
+ * request, callgrind); giving the object the model's own prototype back
+ * from the getter cost ~7k of those 10k again, so the link stays: nothing
+ * in Lucid, auth or Gatehouse compares prototypes (`instanceof` and
+ * `constructor` are the model's). Should Lucid ever read `constructor` only
+ * through its proxy, the getter runs on the first property read instead:
+ * slower, same result (tests/unit/token_revive.spec.ts).
+ */
+function persistedTarget(model: Revivable): new () => unknown {
+  let target = persistedTargets.get(model)
+  if (!target) {
+    const prototype = Object.create(model.prototype, {
+      constructor: {
+        get(this: InstanceType<Revivable>) {
+          if (this.$isLocal) {
+            this.$isPersisted = true
+            this.$isLocal = false
+          }
+          return model
+        },
+      },
+    })
+    target = function PersistedModel() {} as unknown as new () => unknown
+    target.prototype = prototype
+    persistedTargets.set(model, target)
+  }
+  return target
+}
 
 /** A persisted model from attributes parsed earlier (dates are immutable Luxon objects: shared safely). */
-function revive<Model extends typeof User | typeof AccessToken>(
+export function revive<Model extends Revivable>(
   model: Model,
   attributes: ModelAttributes,
   arrays: string[] = []
 ): InstanceType<Model> {
-  const instance = new model() as InstanceType<Model>
+  const instance = Reflect.construct(model, [], persistedTarget(model)) as InstanceType<Model>
   // One read of $attributes: every property access on a model goes through Lucid's proxy.
   const own = Object.assign(instance.$attributes, attributes)
   // Arrays (abilities) are copied: a caller changing its copy must not change the cache.
   for (const name of arrays) own[name] = [...(attributes[name] as unknown[])]
   // Filled in place (a fresh object per instance): a read, not a write, through the proxy.
   Object.assign(instance.$original, own)
-  // Defined, not assigned: an assignment goes through two of the proxy's traps (set, then
-  // defineProperty through Reflect.set's receiver), a definition through one.
-  Object.defineProperty(instance, '$isPersisted', PERSISTED)
-  Object.defineProperty(instance, '$isLocal', NOT_LOCAL)
   return instance
 }
 
