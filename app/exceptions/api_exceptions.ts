@@ -39,7 +39,8 @@ export class TokenAuthenticationException extends Exception {
 
   /** DRF's answer: 401, WWW-Authenticate, `{"detail": …}` (the exception handler's, too). */
   respond(response: HttpContext['response']) {
-    response.header('WWW-Authenticate', WWW_AUTHENTICATE)
+    // Lower case, as AdonisJS keeps header names: no new string per refusal.
+    response.header('www-authenticate', WWW_AUTHENTICATE)
     response.status(401).send({ detail: this.message })
   }
 }
