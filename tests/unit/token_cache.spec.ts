@@ -2,7 +2,7 @@ import { test } from '@japa/runner'
 import { createHash } from 'node:crypto'
 import v8 from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { TokenCache, type CachedRow, type ChangeFeed } from '#services/token_cache'
+import { EXPIRY_SPREAD, TokenCache, type CachedRow, type ChangeFeed } from '#services/token_cache'
 import { mayChangeAuth } from '#services/auth_changes'
 
 /** A feed the test drives: up or down, fresh or not. */
@@ -184,6 +184,33 @@ test.group('TokenCache', () => {
     Date.now = () => realNow() + 31_000
     assert.isUndefined(cache.get('a'))
     assert.equal(cache.size, 0)
+  })
+
+  test('entries stored together expire spread over the last fifth of the TTL, never later', ({
+    assert,
+    cleanup,
+  }) => {
+    const cache = cacheWith(new FakeFeed(), 100)
+    const realNow = Date.now
+    const start = realNow()
+    let now = start
+    Date.now = () => now
+    cleanup(() => {
+      Date.now = realNow
+    })
+    for (let i = 0; i < 40; i++) cache.set(`h${i}`, row(i, i), cache.generation)
+    const present = () => Array.from({ length: 40 }, (_, i) => `h${i}`).filter((h) => cache.get(h))
+
+    now = start + 30_000 * (1 - EXPIRY_SPREAD) - 1
+    assert.lengthOf(present(), 40, 'none expires before 80% of the TTL')
+    // Half-way through the spread: some have expired and some have not (all 40 on one side
+    // has a chance of 2 in 2^40).
+    now = start + 30_000 * (1 - EXPIRY_SPREAD / 2)
+    const halfway = present().length
+    assert.isAbove(halfway, 0)
+    assert.isBelow(halfway, 40)
+    now = start + 30_000
+    assert.lengthOf(present(), 0, 'none outlives the TTL')
   })
 })
 
