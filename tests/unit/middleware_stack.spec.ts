@@ -3,7 +3,8 @@ import app from '@adonisjs/core/services/app'
 import { HttpContextFactory } from '@adonisjs/core/factories/http'
 import type { HttpContext } from '@adonisjs/core/http'
 import type { NextFn } from '@adonisjs/core/types/http'
-import { action, direct, stack } from '#middleware/stack'
+import { moduleImporter } from '@adonisjs/core/container'
+import { action, direct, MiddlewareStack, stack } from '#middleware/stack'
 
 /** A middleware class that records its calls in `trail`, as `name`. */
 function recorder(trail: string[], name: string, behaviour: 'next' | 'stop' | 'throw' = 'next') {
@@ -23,12 +24,20 @@ function recorder(trail: string[], name: string, behaviour: 'next' | 'stop' | 't
   }
 }
 
-/** The class start/kernel.ts would get from the stack. */
-async function load(...classes: Array<new () => any>) {
-  const { default: Stack } = await stack(
-    ...classes.map((Class) => async () => ({ default: Class }))
-  )()
-  return new Stack()
+/**
+ * The stack as the framework runs what start/kernel.ts gives it: fold's
+ * moduleImporter imports it, resolves the default export through the
+ * request's container resolver and calls `handle` through it.
+ */
+function load(...classes: Array<new () => any>) {
+  const layer = moduleImporter(
+    stack(...classes.map((Class) => async () => ({ default: Class }))),
+    'handle'
+  ).toHandleMethod()
+  return {
+    handle: (ctx: HttpContext, next: NextFn) =>
+      layer.handle(app.container.createResolver(), ctx, next) as Promise<unknown>,
+  }
 }
 
 test.group('Middleware stack (start/kernel.ts)', () => {
@@ -36,7 +45,7 @@ test.group('Middleware stack (start/kernel.ts)', () => {
     assert,
   }) => {
     const trail: string[] = []
-    const middleware = await load(recorder(trail, 'a'), recorder(trail, 'b'))
+    const middleware = load(recorder(trail, 'a'), recorder(trail, 'b'))
     const result = await middleware.handle(new HttpContextFactory().create(), async () => {
       trail.push('route')
       return 'answer'
@@ -48,7 +57,7 @@ test.group('Middleware stack (start/kernel.ts)', () => {
 
   test('a middleware that does not call next ends the request there', async ({ assert }) => {
     const trail: string[] = []
-    const middleware = await load(recorder(trail, 'a'), recorder(trail, 'b', 'stop'))
+    const middleware = load(recorder(trail, 'a'), recorder(trail, 'b', 'stop'))
     const result = await middleware.handle(new HttpContextFactory().create(), async () => {
       trail.push('route')
     })
@@ -59,7 +68,7 @@ test.group('Middleware stack (start/kernel.ts)', () => {
 
   test('an error goes up to the framework, past the middleware before it', async ({ assert }) => {
     const trail: string[] = []
-    const middleware = await load(recorder(trail, 'a'), recorder(trail, 'b', 'throw'))
+    const middleware = load(recorder(trail, 'a'), recorder(trail, 'b', 'throw'))
 
     await assert.rejects(
       () => middleware.handle(new HttpContextFactory().create(), async () => {}),
@@ -77,7 +86,7 @@ test.group('Middleware stack (start/kernel.ts)', () => {
     const bound = new Bound()
     app.container.bind(Bound, () => bound)
     try {
-      const middleware = await load(Plain, Bound)
+      const middleware = load(Plain, Bound)
       for (let i = 0; i < 3; i++) {
         await middleware.handle(new HttpContextFactory().create(), async () => {})
       }
@@ -90,6 +99,33 @@ test.group('Middleware stack (start/kernel.ts)', () => {
     } finally {
       app.container.restore(Bound)
     }
+  })
+
+  test('the framework resolves one stack instance for every request; a failed import is tried again', async ({
+    assert,
+  }) => {
+    const trail: string[] = []
+    let imports = 0
+    let failNext = true
+    const lazy = stack(async () => {
+      imports++
+      if (failNext) {
+        failNext = false
+        throw new Error('import failed')
+      }
+      return { default: recorder(trail, 'a') }
+    })
+    await assert.rejects(() => lazy(), 'import failed')
+
+    const { default: binding } = await lazy()
+    const resolved = await Promise.all([
+      app.container.createResolver().make(binding),
+      app.container.createResolver().make(binding),
+    ])
+    assert.instanceOf(resolved[0], MiddlewareStack)
+    assert.strictEqual(resolved[0], resolved[1], 'one instance, not one per request')
+    await lazy()
+    assert.equal(imports, 2, 'imported again after the failure, then never')
   })
 })
 
