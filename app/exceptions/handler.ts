@@ -5,6 +5,7 @@ import { errors as authErrors } from '@adonisjs/auth'
 import { errors as limiterErrors } from '@adonisjs/limiter'
 import { type HttpContext, ExceptionHandler } from '@adonisjs/core/http'
 import type { StatusPageRange, StatusPageRenderer } from '@adonisjs/core/types/http'
+import { dropStaticCsp } from '#middleware/security_headers_middleware'
 import {
   FieldErrorsException,
   ServiceUnavailableException,
@@ -67,12 +68,17 @@ export default class HttpExceptionHandler extends ExceptionHandler {
   protected ignoreCodes = ['E_SERVICE_UNAVAILABLE']
   protected renderStatusPages = true
   protected statusPages: Record<StatusPageRange, StatusPageRenderer> = {
-    '404': (_, { view }) => view.render('pages/errors/not_found'),
+    '404': (_, { view, response }) => {
+      dropStaticCsp(response)
+      return view.render('pages/errors/not_found')
+    },
     ...(app.inDev
       ? {}
       : {
-          '500..599': (error, { view }) =>
-            view.render('pages/errors/server_error', { status: error.status }),
+          '500..599': (error, { view, response }) => {
+            dropStaticCsp(response)
+            return view.render('pages/errors/server_error', { status: error.status })
+          },
         }),
   }
 
@@ -81,7 +87,9 @@ export default class HttpExceptionHandler extends ExceptionHandler {
     if (ctx.request.url().startsWith('/api')) {
       // DRF's headers on every answer, errors raised before ApiMiddleware ran included.
       ctx.response.header('content-type', API_CONTENT_TYPE)
-      const allow = ctx.route && allowForPattern(ctx.route.pattern)
+      // The body parser runs before routing (start/kernel.ts): its 400/413/415 have no ctx.route.
+      const route = ctx.route ?? router.match(ctx.request.url(), ctx.request.method(), false)?.route
+      const allow = route && allowForPattern(route.pattern)
       if (allow) ctx.response.header('allow', allow)
     }
     if (error instanceof TokenAuthenticationException) return error.respond(ctx.response)

@@ -10,6 +10,16 @@ const STATIC_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none';
 /** Replaced on the pages by shield's own policy with a nonce (#middleware/page_csp_middleware). */
 export const CSP_HEADER = 'content-security-policy'
 
+/**
+ * Takes the API's static policy off a response that turned out to be an
+ * HTML page without a page policy of its own (the 404 and 5xx pages of an
+ * address no route matched: `default-src 'none'` would block their
+ * stylesheet). A page route's nonce policy stays.
+ */
+export function dropStaticCsp(response: HttpContext['response']) {
+  if (response.getHeader(CSP_HEADER) === STATIC_CSP) response.removeHeader(CSP_HEADER)
+}
+
 /** What a header-setting guard of shield's is called with, as far as it reads it. */
 type HeaderGuard = (ctx: HttpContext) => void
 

@@ -50,6 +50,23 @@ test.group('Pages: home, static files, error pages', (group) => {
     response.assertBody({ detail: 'Not found.' })
   })
 
+  test('an unknown address gets the security headers; its HTML 404 page keeps its stylesheet', async ({
+    client,
+    assert,
+  }) => {
+    const page = await client.get('/no-such-page').header('accept', 'text/html')
+    page.assertStatus(404)
+    page.assertHeader('x-frame-options', 'DENY')
+    page.assertHeader('x-content-type-options', 'nosniff')
+    // The API's `default-src 'none'` would block the page's /app.css.
+    assert.notProperty(page.headers(), 'content-security-policy')
+
+    const api = await client.get('/api/v1/no-such-thing')
+    api.assertStatus(404)
+    api.assertHeader('x-frame-options', 'DENY')
+    assert.match(api.header('content-security-policy') ?? '', /^default-src 'none';/)
+  })
+
   test('a server error on a page renders the friendly 500 page, no message or stack', async ({
     assert,
   }) => {
