@@ -3,8 +3,8 @@
 | HTTP kernel (MIDDLEWARE in settings.py)
 |--------------------------------------------------------------------------
 |
-| Server middleware runs on every request; router middleware on every
-| request that matches a route; named middleware where routes ask for it.
+| Server middleware runs on every request (there is no router-level list:
+| see below); named middleware where routes ask for it.
 |
 */
 
@@ -15,10 +15,10 @@ import { direct, stack } from '#middleware/stack'
 server.errorHandler(() => import('#exceptions/handler'))
 
 /*
-| Each list runs in the order written, as one layer (`stack`, see
-| app/middleware/stack.ts): the framework's per-layer work is paid once per
-| list instead of once per middleware. Middleware added here must keep
-| nothing per request on their instance.
+| The list runs in the order written, as one layer (`stack`, see
+| app/middleware/stack.ts): the framework's per-layer work is paid once
+| instead of once per middleware. Middleware added here must keep nothing
+| per request on their instance.
 */
 server.use([
   stack(
