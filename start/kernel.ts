@@ -24,7 +24,7 @@ server.use([
   stack(
     () => import('#middleware/container_bindings_middleware'),
     () => import('#middleware/request_observer_middleware'),
-    () => import('@adonisjs/cors/cors_middleware'),
+    () => import('#middleware/cors_middleware'),
     () => import('#middleware/static_assets_middleware'),
     // What AdonisJS's starter kits list as router middleware, here as part of the one server
     // layer: a router-level layer cost ~25k instructions per request (callgrind), most of it

@@ -96,7 +96,14 @@ export function optionsMetadata(route: { pattern: string; name?: string }) {
  * refused key is answered here.
  */
 export default class ApiMiddleware {
-  async handle(ctx: HttpContext, next: NextFn, options: { auth?: keyof Authenticators } = {}) {
+  /**
+   * Not `async` itself: an async function that returns `next()`'s promise
+   * resolves its own promise with another one (two more turns of the
+   * microtask queue and a `then` per request). A 415 thrown here reaches the
+   * error handling as the framework's runner calls middleware from an async
+   * function.
+   */
+  handle(ctx: HttpContext, next: NextFn, options: { auth?: keyof Authenticators } = {}) {
     const { request, response, route } = ctx
     request.request.headers.accept = 'application/json'
     response.header('content-type', API_CONTENT_TYPE)
@@ -109,16 +116,18 @@ export default class ApiMiddleware {
         throw new UnsupportedMediaTypeException(contentType ?? '')
       }
     }
-    if (options.auth) {
-      // What refusalFor() does, with one async layer less on every API request.
-      const guards = [options.auth]
-      if (await ctx.auth.checkUsing(guards)) return next()
-      const refusal = refusalAfterCheck(ctx, guards)
-      // DRF's 401 written here: the same answer the exception handler gives, without a
-      // throw through the framework's error path (~12 µs per refused key).
-      if (refusal instanceof TokenAuthenticationException) return refusal.respond(response)
-      throw refusal
-    }
-    return next()
+    return options.auth ? this.#authenticated(ctx, next, options.auth) : next()
+  }
+
+  /** What refusalFor() does, with one async layer less on every API request. */
+  async #authenticated(ctx: HttpContext, next: NextFn, guard: keyof Authenticators) {
+    const guards = [guard]
+    // `return await`: the answer settles this promise directly (see handle()).
+    if (await ctx.auth.checkUsing(guards)) return await next()
+    const refusal = refusalAfterCheck(ctx, guards)
+    // DRF's 401 written here: the same answer the exception handler gives, without a
+    // throw through the framework's error path (~12 µs per refused key).
+    if (refusal instanceof TokenAuthenticationException) return refusal.respond(ctx.response)
+    throw refusal
   }
 }

@@ -16,9 +16,18 @@ let assets: StaticMiddleware | undefined
  * for every request).
  */
 export default class StaticAssetsMiddleware {
-  async handle(ctx: HttpContext, next: NextFn) {
+  /**
+   * Not `async`: an async function that returns `next()`'s promise resolves
+   * its own promise with another one, two more turns of the microtask queue
+   * and a `then` on every request that is not a file.
+   */
+  handle(ctx: HttpContext, next: NextFn) {
     const path = ctx.request.url()
     if (path.startsWith('/api') || !LOOKS_LIKE_FILE.test(path)) return next()
+    return this.#serve(ctx, next)
+  }
+
+  async #serve(ctx: HttpContext, next: NextFn) {
     assets ??= await ctx.containerResolver.make(StaticMiddleware)
     return assets.handle(ctx, next)
   }

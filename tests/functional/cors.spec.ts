@@ -43,4 +43,16 @@ test.group('CORS', () => {
     assert.include(exposed, 'www-authenticate')
     assert.include(exposed, 'retry-after')
   })
+
+  test('a request without an Origin is not a CORS request: no CORS headers', async ({
+    client,
+    assert,
+  }) => {
+    const response = await client.get(urlFor('api.v1.me'))
+    response.assertStatus(401)
+    for (const name of Object.keys(response.headers())) {
+      assert.notMatch(name, /^access-control-/)
+    }
+    assert.notMatch(String(response.header('vary') ?? ''), /origin/i)
+  })
 })
