@@ -102,7 +102,8 @@ export class TokenGuard implements GuardContract<User> {
       guardName: this.name,
     }))
 
-    const parsed = parseAuthorization(this.ctx.request.header('authorization'))
+    // Node's own header object (names in lower case): Request#header() lower-cases its argument.
+    const parsed = parseAuthorization(this.ctx.request.request.headers.authorization)
     if (parsed.kind === 'absent') return this.#fail(TokenAuthenticationException.notProvided())
     if (parsed.kind === 'invalid') {
       authentications.invalid.inc()
