@@ -2,13 +2,22 @@ import type { ApplicationService } from '@adonisjs/core/types'
 import { HttpContext } from '@adonisjs/core/http'
 // Brings @adonisjs/auth's `ctx.auth` type along (its middleware is not used).
 import type {} from '@adonisjs/auth/initialize_auth_middleware'
+import type { Authenticator } from '@adonisjs/auth'
+import type { Authenticators } from '@adonisjs/auth/types'
+
+/** Where a request keeps its Authenticator once built. */
+const AUTHENTICATOR = Symbol('authenticator')
 
 /**
  * `ctx.auth`, built on first use. @adonisjs/auth's initialize_auth
  * middleware builds it on every request, as one more middleware layer (the
- * container resolves each layer per request); a singleton getter on
- * HttpContext costs nothing for requests that never ask (health checks,
- * static files, 404s) and is the same Authenticator for those that do.
+ * container resolves each layer per request); a getter on HttpContext
+ * costs nothing for requests that never ask (health checks, static files,
+ * 404s) and is the same Authenticator for every read of one request.
+ * Kept under a symbol on the request's context rather than through
+ * Macroable's singleton getter, which makes the first read an
+ * `Object.defineProperty` on the context (a descriptor built and checked by
+ * the runtime on every authenticated request; a plain store here).
  * The middleware's view share is left out on purpose: it builds an Edge
  * renderer for every request, API included; pages share `auth` with their
  * views in silent_auth_middleware.
@@ -20,10 +29,9 @@ export default class RequestAuthProvider {
     const manager = await this.app.container.make('auth.manager')
     HttpContext.getter(
       'auth',
-      function (this: HttpContext) {
-        return manager.createAuthenticator(this)
-      },
-      true
+      function (this: HttpContext & { [AUTHENTICATOR]?: Authenticator<Authenticators> }) {
+        return (this[AUTHENTICATOR] ??= manager.createAuthenticator(this))
+      }
     )
   }
 }
