@@ -83,19 +83,19 @@ export class TokenGuard implements GuardContract<User> {
   /** Like authenticate(), without throwing: a refusal is common and costs nothing extra. */
   check(): Promise<boolean> {
     const attempt = this.#attempt()
-    return attempt instanceof Promise
-      ? attempt.then((user) => user !== undefined)
-      : Promise.resolve(attempt !== undefined)
+    return typeof attempt === 'boolean' ? Promise.resolve(attempt) : attempt
   }
 
   /**
-   * Authenticates the request, once: the user, or undefined with the reason
-   * in `failure` (a refusal is answered, not thrown through check()).
-   * Synchronous when the authenticator answered without I/O (a cached key,
-   * a malformed one): no promise per layer on the common path.
+   * Authenticates the request, once: whether it is (the user in `user`), or
+   * not, with the reason in `failure` (a refusal is answered, not thrown
+   * through check()). Synchronous when the authenticator answered without
+   * I/O (a cached key, a malformed one): no promise per layer on the common
+   * path. A boolean, not the user: telling a user from a promise with
+   * `instanceof` asks Lucid's proxy for its prototype, a runtime call.
    */
-  #attempt(): User | undefined | Promise<User | undefined> {
-    if (this.authenticationAttempted) return this.user
+  #attempt(): boolean | Promise<boolean> {
+    if (this.authenticationAttempted) return this.isAuthenticated
     this.authenticationAttempted = true
     this.#emit('access_tokens_auth:authentication_attempted', () => ({
       ctx: this.ctx,
@@ -119,7 +119,7 @@ export class TokenGuard implements GuardContract<User> {
   }
 
   /** What the authenticator answered, recorded on the guard. */
-  #settle(result: AuthenticationResult): User | undefined | Promise<User | undefined> {
+  #settle(result: AuthenticationResult): boolean | Promise<boolean> {
     authentications[result.ok ? 'ok' : result.reason].inc()
     if (result.ok === false) {
       const failure = TokenAuthenticationException.because(MESSAGES[result.reason])
@@ -142,7 +142,7 @@ export class TokenGuard implements GuardContract<User> {
       user: result.user,
       token: result.token,
     }))
-    return this.user
+    return true
   }
 
   /** Used by the Japa API client's loginAs(): a fresh token for that user. */
@@ -151,13 +151,14 @@ export class TokenGuard implements GuardContract<User> {
     return { headers: { authorization: `Token ${key.release()}` } }
   }
 
-  #fail(error: TokenAuthenticationException): undefined {
+  #fail(error: TokenAuthenticationException): false {
     this.failure = error
     this.#emit('access_tokens_auth:authentication_failed', () => ({
       ctx: this.ctx,
       guardName: this.name,
       error,
     }))
+    return false
   }
 
   #emit<Event extends keyof TokenGuardEvents>(event: Event, data: () => TokenGuardEvents[Event]) {
