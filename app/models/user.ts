@@ -79,7 +79,12 @@ export default class User extends compose(BaseModel, AuthFinder) {
 
   /** Attaches the request's token, built when first read. */
   static attachAccessToken(user: User, build: () => AccessToken) {
-    ;(user.$extras as TokenSlot)[CURRENT_TOKEN] = build
+    Object.assign(user.$extras, User.accessTokenExtras(build))
+  }
+
+  /** What attachAccessToken() puts in `$extras`, for a model being built (see revive()). */
+  static accessTokenExtras(build: () => AccessToken): TokenSlot {
+    return { [CURRENT_TOKEN]: build }
   }
 
   /** The hasher that understands a stored hash: Django's formats (imported users) or scrypt. */

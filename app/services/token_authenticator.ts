@@ -57,6 +57,10 @@ type Revivable = typeof User | typeof AccessToken
 /** Per model, the `new.target` that builds it as loaded from the database (see persistedTarget). */
 const persistedTargets = new Map<Revivable, new () => unknown>()
 
+/** While revive() constructs a model, the object whose `constructor` was read: Lucid's own. */
+let reviving = false
+let revived: object | undefined
+
 /**
  * The `new.target` that builds `model` already persisted: an instance of
  * the model whose prototype chain has one more link, with a `constructor`
@@ -64,14 +68,15 @@ const persistedTargets = new Map<Revivable, new () => unknown>()
  * `this.constructor` on the model's own object before it wraps that object
  * in its proxy; the getter, called there, marks the object as loaded from
  * the database ($isPersisted, $isLocal: what Lucid's own hydration sets),
- * once (Lucid never makes a model local again). Set through the proxy, each
- * flag went through its defineProperty trap (~10k instructions per cached
- * request, callgrind); giving the object the model's own prototype back
- * from the getter cost ~7k of those 10k again, so the link stays: nothing
- * in Lucid, auth or Gatehouse compares prototypes (`instanceof` and
- * `constructor` are the model's). Should Lucid ever read `constructor` only
- * through its proxy, the getter runs on the first property read instead:
- * slower, same result (tests/unit/token_revive.spec.ts).
+ * once (Lucid never makes a model local again), and remembers the object so
+ * that revive() fills it directly. Set through the proxy, each flag went
+ * through its defineProperty trap (~10k instructions per cached request,
+ * callgrind); giving the object the model's own prototype back from the
+ * getter cost ~7k of those 10k again, so the link stays: nothing in Lucid,
+ * auth or Gatehouse compares prototypes (`instanceof` and `constructor` are
+ * the model's). Should Lucid ever read `constructor` only through its proxy,
+ * the getter runs on the first property read instead: slower, same result
+ * (tests/unit/token_revive.spec.ts).
  */
 function persistedTarget(model: Revivable): new () => unknown {
   let target = persistedTargets.get(model)
@@ -79,6 +84,7 @@ function persistedTarget(model: Revivable): new () => unknown {
     const prototype = Object.create(model.prototype, {
       constructor: {
         get(this: InstanceType<Revivable>) {
+          if (reviving) revived = this
           if (this.$isLocal) {
             this.$isPersisted = true
             this.$isLocal = false
@@ -94,19 +100,32 @@ function persistedTarget(model: Revivable): new () => unknown {
   return target
 }
 
-/** A persisted model from attributes parsed earlier (dates are immutable Luxon objects: shared safely). */
+/**
+ * A persisted model from attributes parsed earlier (dates are immutable
+ * Luxon objects: shared safely), with `extras` in its `$extras`. Filled on
+ * Lucid's own object, behind its proxy: each property read through the
+ * proxy costs two `boot()` checks, two map lookups and a `Reflect.get`
+ * (~600 instructions), three per request saved. If the constructor did not
+ * read `constructor` on its own object (a future Lucid), through the proxy.
+ */
 export function revive<Model extends Revivable>(
   model: Model,
   attributes: ModelAttributes,
-  arrays: string[] = []
+  arrays: string[] = [],
+  extras?: object
 ): InstanceType<Model> {
+  reviving = true
+  revived = undefined
   const instance = Reflect.construct(model, [], persistedTarget(model)) as InstanceType<Model>
-  // One read of $attributes: every property access on a model goes through Lucid's proxy.
-  const own = Object.assign(instance.$attributes, attributes)
+  reviving = false
+  const target = (revived ?? instance) as InstanceType<Model>
+  revived = undefined
+  const own = Object.assign(target.$attributes, attributes)
   // Arrays (abilities) are copied: a caller changing its copy must not change the cache.
   for (const name of arrays) own[name] = [...(attributes[name] as unknown[])]
-  // Filled in place (a fresh object per instance): a read, not a write, through the proxy.
-  Object.assign(instance.$original, own)
+  // Filled in place (a fresh object per instance).
+  Object.assign(target.$original, own)
+  if (extras) Object.assign(target.$extras, extras)
   return instance
 }
 
@@ -211,12 +230,11 @@ export class TokenAuthenticator {
   }
 
   #accepted(row: Verified): Verification {
-    const user = revive(User, row.user)
     // The token model is built when first asked for (ability checks, logout, the guard's
     // events): most requests never ask, and each model costs a few µs of proxy traps.
     const { token: tokenAttributes, tokenArrays } = row
-    User.attachAccessToken(user, () => revive(AccessToken, tokenAttributes, tokenArrays))
-    return new Verification(user)
+    const token = User.accessTokenExtras(() => revive(AccessToken, tokenAttributes, tokenArrays))
+    return new Verification(revive(User, row.user, [], token))
   }
 
   /** Records use; conditional, so processes sharing a token write once per resolution between them. */

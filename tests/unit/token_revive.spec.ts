@@ -73,4 +73,31 @@ test.group('Token cache: models revived from cached attributes', (group) => {
     revived.abilities.push('tokens:write')
     assert.deepEqual(attributes.abilities, ['tokens:read'])
   })
+
+  test('extras and attributes are filled on the model itself: seen through its proxy', async ({
+    assert,
+  }) => {
+    const saved = await makeUser({ username: 'dora' })
+    const loaded = await User.findOrFail(saved.id)
+    const { token } = await makeToken(saved)
+    let built = 0
+    const extras = User.accessTokenExtras(() => {
+      built++
+      return token
+    })
+    const user = revive(User, { ...loaded.$attributes }, [], extras)
+
+    assert.equal(user.username, 'dora')
+    assert.deepEqual(user.$attributes, { ...loaded.$attributes })
+    assert.deepEqual(user.$original, user.$attributes)
+    assert.notStrictEqual(user.$original, user.$attributes)
+    assert.isFalse(user.$isDirty)
+    assert.equal(built, 0)
+    assert.strictEqual(user.currentAccessToken, token)
+    assert.strictEqual(user.currentAccessToken, token)
+    assert.equal(built, 1)
+    // Another revival does not see this one's extras.
+    assert.isUndefined(revive(User, { ...loaded.$attributes }).currentAccessToken)
+  })
 })
+

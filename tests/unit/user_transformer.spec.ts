@@ -1,7 +1,8 @@
 import { test } from '@japa/runner'
 import { DateTime } from 'luxon'
 import User from '#models/user'
-import { serializeUser } from '#transformers/user_transformer'
+import { serializeUser, userJson } from '#transformers/user_transformer'
+import { revive } from '#services/token_authenticator'
 import { isolateEachTest } from '#tests/helpers/database'
 import { makeUser } from '#tests/helpers/factories'
 
@@ -55,4 +56,55 @@ test.group('User transformer (the API shape of a user)', (group) => {
     assert.equal(serializeUser(user).lastLoginAt, user.lastLoginAt.toISO())
     assert.notEqual(serializeUser(user).lastLoginAt, first)
   })
+
+  test('userJson: the JSON of serializeUser, the same text again for the same cached user', async ({
+    assert,
+  }) => {
+    const saved = await makeUser({ username: 'dave', email: 'dave@example.test' })
+    const loaded = await User.findOrFail(saved.id)
+    // As the token cache answers: models revived from one entry share its parsed dates.
+    const cached = { ...loaded.$attributes }
+    delete cached.password
+    const first = revive(User, cached)
+    const second = revive(User, cached)
+
+    const json = userJson(first)
+    assert.deepEqual(JSON.parse(json), serializeUser(loaded))
+    assert.equal(json, JSON.stringify(serializeUser(first)))
+    assert.strictEqual(userJson(second), json)
+  })
+
+  test('userJson: any attribute changed since it was written is written afresh', async ({
+    assert,
+  }) => {
+    const saved = await makeUser({ username: 'erin', email: 'erin@example.test' })
+    const loaded = await User.findOrFail(saved.id)
+    const cached = { ...loaded.$attributes }
+    delete cached.password
+    const before = userJson(revive(User, cached))
+
+    const changes: Array<[string, (user: User) => void]> = [
+      ['username', (user) => (user.username = 'erin2')],
+      ['email', (user) => (user.email = null)],
+      ['isActive', (user) => (user.isActive = false)],
+      ['isStaff', (user) => (user.isStaff = true)],
+      ['isSuperuser', (user) => (user.isSuperuser = true)],
+      ['lastLoginAt', (user) => (user.lastLoginAt = DateTime.fromISO('2026-12-01T10:00:00Z'))],
+      ['updatedAt', (user) => (user.updatedAt = DateTime.fromISO('2026-12-01T11:00:00Z'))],
+      ['passwordMustChange', (user) => (user.passwordMustChange = true)],
+      ['id', (user) => (user.id = user.id + 1000)],
+    ]
+    for (const [name, change] of changes) {
+      const user = revive(User, cached)
+      change(user)
+      const json = userJson(user)
+      assert.notEqual(json, before, name)
+      assert.deepEqual(JSON.parse(json), serializeUser(user), name)
+      // And the unchanged model again: its own JSON, not the changed one's.
+      assert.equal(userJson(revive(User, cached)), before, name)
+    }
+    assert.notProperty(JSON.parse(userJson(loaded)), 'password')
+    assert.notInclude(userJson(loaded), loaded.password)
+  })
 })
+
