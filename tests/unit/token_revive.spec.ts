@@ -100,4 +100,3 @@ test.group('Token cache: models revived from cached attributes', (group) => {
     assert.isUndefined(revive(User, { ...loaded.$attributes }).currentAccessToken)
   })
 })
-

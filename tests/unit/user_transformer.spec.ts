@@ -107,4 +107,3 @@ test.group('User transformer (the API shape of a user)', (group) => {
     assert.notInclude(userJson(loaded), loaded.password)
   })
 })
-
