@@ -102,7 +102,7 @@ function persistedTarget(model: Revivable): new () => unknown {
 
 /**
  * A persisted model from attributes parsed earlier (dates are immutable
- * Luxon objects: shared safely), with `extras` in its `$extras`. Filled on
+ * Luxon objects: shared safely), with `extras` (a fresh object) as its `$extras`. Filled on
  * Lucid's own object, behind its proxy: each property read through the
  * proxy costs two `boot()` checks, two map lookups and a `Reflect.get`
  * (~600 instructions), three per request saved. If the constructor did not
@@ -120,12 +120,13 @@ export function revive<Model extends Revivable>(
   reviving = false
   const target = (revived ?? instance) as InstanceType<Model>
   revived = undefined
-  const own = Object.assign(target.$attributes, attributes)
+  // Copies of the cached objects (same shape: V8 clones them whole, where Object.assign stores
+  // each property through a generic path); plain stores on Lucid's own object, no trap.
+  const own = (target.$attributes = { ...attributes })
   // Arrays (abilities) are copied: a caller changing its copy must not change the cache.
   for (const name of arrays) own[name] = [...(attributes[name] as unknown[])]
-  // Filled in place (a fresh object per instance).
-  Object.assign(target.$original, own)
-  if (extras) Object.assign(target.$extras, extras)
+  target.$original = { ...own }
+  if (extras) target.$extras = extras
   return instance
 }
 

@@ -3,6 +3,7 @@ import {
   generateKey,
   hashKey,
   isDrfKey,
+  isToken68,
   isWellFormedKey,
   parseAuthorization,
 } from '#services/token_key'
@@ -129,6 +130,22 @@ test.group('Authorization header parsing (DRF rules)', () => {
           }
         }
       }
+    }
+  })
+
+  test('isToken68 accepts exactly what RFC 7235 token68 allows', ({ assert }) => {
+    const token68 = /^[A-Za-z0-9\-._~+/]+=*$/
+    const samples = ['a', 'A9', 'gth_AbC09', 'a.b-c~d+e/f', 'ab=', 'ab==', 'a=b', '=', '=ab', '']
+    for (const code of [0, 9, 32, 33, 34, 44, 58, 61, 64, 91, 96, 123, 127, 128, 233, 8364]) {
+      samples.push(`ab${String.fromCharCode(code)}`, `${String.fromCharCode(code)}ab`)
+    }
+    for (let i = 0; i < 2000; i++) {
+      let value = ''
+      for (let j = 0; j < 1 + (i % 7); j++) value += String.fromCharCode((i * 31 + j * 97) % 130)
+      samples.push(value, `${value}==`)
+    }
+    for (const value of samples) {
+      assert.equal(isToken68(value), token68.test(value), JSON.stringify(value))
     }
   })
 
