@@ -9,6 +9,7 @@ import type { AuthenticationResult, ClientInfo } from '#services/token_authentic
 import { parseAuthorization } from '#services/token_key'
 import { TokenAuthenticationException } from '#exceptions/api_exceptions'
 import { authentications } from '#services/metrics'
+import { userJson } from '#transformers/user_transformer'
 
 const MESSAGES = {
   invalid: 'Invalid token.',
@@ -60,8 +61,9 @@ export class TokenGuard implements GuardContract<User> {
   readonly driverName = 'gatehouse_tokens' as const
   authenticationAttempted = false
   isAuthenticated = false
-  user?: User
   failure?: TokenAuthenticationException
+  /** What the authenticator answered for an accepted key (its user built when first read). */
+  #accepted?: Extract<AuthenticationResult, { ok: true }>
 
   constructor(
     private name: string,
@@ -70,9 +72,25 @@ export class TokenGuard implements GuardContract<User> {
     private services: TokenGuardServices
   ) {}
 
+  /** The authenticated user; the model is built on first read (see Verification). */
+  get user(): User | undefined {
+    return this.#accepted?.user
+  }
+
   getUserOrFail(): User {
-    if (!this.user) throw this.failure ?? TokenAuthenticationException.notProvided()
-    return this.user
+    if (!this.#accepted) throw this.failure ?? TokenAuthenticationException.notProvided()
+    return this.#accepted.user
+  }
+
+  /**
+   * The authenticated user's public JSON (serializeUser's), without building
+   * the model when the authenticator has it already; throws as
+   * getUserOrFail() does.
+   */
+  userJson(): string {
+    const accepted = this.#accepted
+    if (!accepted) throw this.failure ?? TokenAuthenticationException.notProvided()
+    return accepted.userJson ? accepted.userJson() : userJson(accepted.user)
   }
 
   async authenticate(): Promise<User> {
@@ -134,7 +152,7 @@ export class TokenGuard implements GuardContract<User> {
       return this.#fail(failure)
     }
 
-    this.user = result.user
+    this.#accepted = result
     this.isAuthenticated = true
     this.#emit('access_tokens_auth:authentication_succeeded', () => ({
       ctx: this.ctx,

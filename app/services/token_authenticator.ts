@@ -9,6 +9,7 @@ import User from '#models/user'
 import { hashKey, isDrfKey, isWellFormedKey } from '#services/token_key'
 import tokenCache, { type CachedRow } from '#services/token_cache'
 import { countTokenCacheLookup } from '#services/metrics'
+import { attributesJson, userJson } from '#transformers/user_transformer'
 import {
   SqliteChangeLog,
   type SqliteConnection,
@@ -16,7 +17,13 @@ import {
 } from '#services/auth_changes'
 
 export type AuthenticationResult =
-  | { ok: true; user: User; token: AccessToken }
+  | {
+      ok: true
+      user: User
+      token: AccessToken
+      /** The user's public JSON, when the authenticator has it without building `user`. */
+      userJson?(): string
+    }
   | { ok: false; reason: 'invalid' | 'inactive' }
   | { ok: false; reason: 'expired'; tokenId: number; userId: number }
 
@@ -48,6 +55,8 @@ interface Verified extends CachedRow {
   isActive: boolean
   expiresAt: number | null
   lastUsedAt: number | null
+  /** The user's public JSON, written when first asked for (the entry's attributes never change). */
+  userJson: string | undefined
 }
 
 type ModelAttributes = Record<string, unknown>
@@ -131,8 +140,15 @@ export function revive<Model extends Revivable>(
 }
 
 /**
- * A key accepted: the user, and the token model built when first asked for.
- * A class, not an object literal with `get token()`: V8 keeps a literal's
+ * A key accepted. The user and token models are built when first asked
+ * for: a cached request that only needs the user's public JSON (`/me`,
+ * `/protected`) or nothing about the user at all never builds one (a
+ * Lucid model is a proxy, its stores and its constructor chain: ~4k
+ * instructions, callgrind). Once built, the same model is answered for the
+ * rest of the request, so a change made to it is seen by whoever reads it
+ * next, userJson() included.
+ *
+ * A class, not an object literal with getters: V8 keeps a literal's
  * accessor in a hidden class of its own, so each request's getter (and,
  * through its closure, that request's user) stayed referenced until the next
  * full GC. Minor GCs count that reference: every user answered since the last
@@ -143,10 +159,29 @@ export function revive<Model extends Revivable>(
  */
 class Verification {
   readonly ok = true
-  constructor(readonly user: User) {}
+  #row: Verified
+  #user: User | undefined = undefined
+
+  constructor(row: Verified) {
+    this.#row = row
+  }
+
+  get user(): User {
+    if (this.#user) return this.#user
+    const { user, token: tokenAttributes, tokenArrays } = this.#row
+    const token = User.accessTokenExtras(() => revive(AccessToken, tokenAttributes, tokenArrays))
+    return (this.#user = revive(User, user, [], token))
+  }
 
   get token(): AccessToken {
     return this.user.currentAccessToken!
+  }
+
+  /** The user's public JSON: the cache entry's, unless the model was built (then the model's, as it is now). */
+  userJson(): string {
+    if (this.#user) return userJson(this.#user)
+    const row = this.#row
+    return (row.userJson ??= attributesJson(row.user))
   }
 }
 
@@ -231,11 +266,7 @@ export class TokenAuthenticator {
   }
 
   #accepted(row: Verified): Verification {
-    // The token model is built when first asked for (ability checks, logout, the guard's
-    // events): most requests never ask, and each model costs a few µs of proxy traps.
-    const { token: tokenAttributes, tokenArrays } = row
-    const token = User.accessTokenExtras(() => revive(AccessToken, tokenAttributes, tokenArrays))
-    return new Verification(revive(User, row.user, [], token))
+    return new Verification(row)
   }
 
   /** Records use; conditional, so processes sharing a token write once per resolution between them. */
@@ -301,6 +332,7 @@ export class TokenAuthenticator {
       // An expiry that cannot be read counts as passed: refused, never accepted forever.
       expiresAt: millis(token.expiresAt, 0),
       lastUsedAt: millis(token.lastUsedAt, null),
+      userJson: undefined,
     }
   }
 }

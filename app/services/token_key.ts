@@ -14,19 +14,21 @@ for (const char of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 
 /**
  * RFC 7235 token68 (`^[A-Za-z0-9\-._~+/]+=*$`), the characters an
- * Authorization credential may contain: checked by char code, a third of
- * what the regular expression cost on every authenticated request
- * (callgrind).
+ * Authorization credential may contain, of `value` from `start` on: checked
+ * by char code, a third of what the regular expression cost on every
+ * authenticated request (callgrind); from an offset so that a header is
+ * checked before its key is cut out (a cut-out string reads each character
+ * through its parent: ~30% slower).
  */
-export function isToken68(value: string): boolean {
+export function isToken68(value: string, start = 0): boolean {
   const length = value.length
-  let at = 0
+  let at = start
   while (at < length) {
     const code = value.charCodeAt(at)
     if (code >= 128 || TOKEN68_CHARS[code] === 0) break
     at++
   }
-  if (at === 0) return false
+  if (at === start) return false
   while (at < length && value.charCodeAt(at) === 61) at++
   return at === length
 }
@@ -138,9 +140,8 @@ export function parseAuthorization(header: string | undefined | null): ParsedAut
   const space = header.indexOf(' ')
   if (space === 5 || space === 6) {
     const keyword = exactKeyword(header, space) ?? header.slice(0, space).toLowerCase()
-    const key = header.slice(space + 1)
-    if ((keyword === 'token' || keyword === 'bearer') && isToken68(key)) {
-      return { kind: 'key', scheme: keyword, key }
+    if ((keyword === 'token' || keyword === 'bearer') && isToken68(header, space + 1)) {
+      return { kind: 'key', scheme: keyword, key: header.slice(space + 1) }
     }
   }
   const parts = header.split(/[ \t\n\r\v\f]+/).filter((part) => part !== '')

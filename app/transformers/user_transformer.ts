@@ -58,66 +58,17 @@ function publicShape(attributes: UserAttributes) {
   }
 }
 
-/** A user's JSON and the attributes it was written from. */
-interface Written {
-  from: UserAttributes
-  json: string
+/**
+ * `JSON.stringify(serializeUser(user))` from the attributes themselves:
+ * what the token cache writes once per cached user (see Verification in
+ * app/services/token_authenticator.ts), so an authenticated `/me` or
+ * `/protected` neither builds the user's model nor serializes it again.
+ */
+export function attributesJson(attributes: Record<string, unknown>): string {
+  return JSON.stringify(publicShape(attributes as unknown as UserAttributes))
 }
 
-/**
- * Users already written, by their `createdAt` DateTime: the token cache
- * parses each entry's dates once and shares them with every model it
- * revives, so that instance tells which entry a model came from (and the
- * memo goes when the entry's dates do). Only a hint: every attribute is
- * compared before the JSON is reused.
- */
-const written = new WeakMap<DateTime, Written>()
-
-function unchanged(now: UserAttributes, then: UserAttributes) {
-  return (
-    now.id === then.id &&
-    now.username === then.username &&
-    now.email === then.email &&
-    now.isActive === then.isActive &&
-    now.isStaff === then.isStaff &&
-    now.isSuperuser === then.isSuperuser &&
-    now.lastLoginAt === then.lastLoginAt &&
-    now.updatedAt === then.updatedAt &&
-    now.passwordMustChange === then.passwordMustChange
-  )
-}
-
-/**
- * `JSON.stringify(serializeUser(user))`, written once per cached user:
- * every authenticated `/me` and `/protected` answers the same user from
- * the token cache, and serializing it was ~5k instructions of each such
- * request (callgrind). Reused only while every attribute it was written
- * from is the same value (dates are immutable Luxon objects, compared by
- * identity): a model changed in memory, reloaded or revived from a newer
- * cache entry is written afresh.
- */
+/** A user model's public JSON (the same text as returning serializeUser(user)). */
 export function userJson(user: User): string {
-  const attributes = user.$attributes as UserAttributes
-  const createdAt = attributes.createdAt
-  const memo = createdAt && written.get(createdAt)
-  if (memo && unchanged(attributes, memo.from)) return memo.json
-  const json = JSON.stringify(publicShape(attributes))
-  if (createdAt) written.set(createdAt, { from: compared(attributes), json })
-  return json
-}
-
-/** What unchanged() compares, copied (not the whole bag: a model Lucid loaded has the password hash). */
-function compared(attributes: UserAttributes): UserAttributes {
-  return {
-    id: attributes.id,
-    username: attributes.username,
-    email: attributes.email,
-    isActive: attributes.isActive,
-    isStaff: attributes.isStaff,
-    isSuperuser: attributes.isSuperuser,
-    lastLoginAt: attributes.lastLoginAt,
-    createdAt: attributes.createdAt,
-    updatedAt: attributes.updatedAt,
-    passwordMustChange: attributes.passwordMustChange,
-  }
+  return attributesJson(user.$attributes)
 }

@@ -15,6 +15,7 @@ import authService from '#services/auth_service'
 import tokenService from '#services/token_service'
 import User from '#models/user'
 import userService from '#services/user_service'
+import { serializeUser } from '#transformers/user_transformer'
 import { dialectName, truncateEachTest } from '#tests/helpers/database'
 import { TcpProxy } from '#tests/helpers/tcp_proxy'
 import { untilCacheServes } from '#tests/helpers/cache'
@@ -148,6 +149,44 @@ test.group('Token cache', (group) => {
     second.user.currentAccessToken = first.token
     assert.strictEqual(second.user.currentAccessToken, first.token)
     assert.isUndefined(new User().currentAccessToken)
+  })
+
+  test("a cached answer builds no model until one is read; its user JSON is the model's", async ({
+    assert,
+    cleanup,
+  }) => {
+    const { user, value } = await cachedToken()
+    // User.accessTokenExtras runs once per user model the authenticator builds.
+    const build = User.accessTokenExtras
+    let built = 0
+    User.accessTokenExtras = (...args: Parameters<typeof build>) => {
+      built++
+      return build.apply(User, args)
+    }
+    cleanup(() => {
+      User.accessTokenExtras = build
+    })
+    await tokenAuthenticator.authenticate(new Secret(value))
+    await tokenAuthenticator.authenticate(new Secret(value))
+    built = 0
+
+    const hit = await tokenAuthenticator.authenticate(new Secret(value))
+    assert.isTrue(hit.ok)
+    if (!hit.ok) return
+    const expected = JSON.stringify(serializeUser(await User.findOrFail(user.id)))
+    assert.equal(hit.userJson?.(), expected)
+    assert.equal(built, 0, 'answered without a model')
+
+    // Read once: built, then the same model; a change made to it is what its JSON says.
+    const model = hit.user
+    assert.strictEqual(hit.user, model)
+    assert.equal(built, 1)
+    model.email = 'changed@example.test'
+    assert.equal(JSON.parse(hit.userJson!()).email, 'changed@example.test')
+    // Not the cache's: the next answer has the stored email.
+    const next = await tokenAuthenticator.authenticate(new Secret(value))
+    assert.isTrue(next.ok)
+    if (next.ok) assert.equal(next.userJson?.(), expected)
   })
 
   test('answers leave nothing behind for the young-generation GC to promote', async ({

@@ -146,6 +146,11 @@ test.group('Authorization header parsing (DRF rules)', () => {
     }
     for (const value of samples) {
       assert.equal(isToken68(value), token68.test(value), JSON.stringify(value))
+      assert.equal(
+        isToken68(`x ${value}`, 2),
+        token68.test(value),
+        `from 2: ${JSON.stringify(value)}`
+      )
     }
   })
 
