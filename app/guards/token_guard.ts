@@ -10,6 +10,7 @@ import { parseAuthorization } from '#services/token_key'
 import { TokenAuthenticationException } from '#exceptions/api_exceptions'
 import { authentications } from '#services/metrics'
 import { userJson } from '#transformers/user_transformer'
+import { pollPhaseWithArrivals } from '#services/poll_phase'
 
 const MESSAGES = {
   invalid: 'Invalid token.',
@@ -48,11 +49,44 @@ export interface TokenGuardServices {
 }
 
 /**
+ * Whether anything listens to each of the guard's events, asked of the
+ * emitter at most once per event per poll phase of the event loop in which
+ * HTTP requests arrived (app/services/poll_phase.ts), like the SQLite token
+ * cache's freshness check: every request read in that phase had arrived
+ * before the phase began, so a listener registered before a request was
+ * sent is seen by it. Asked afresh every time outside such a phase (a
+ * command, a test calling a guard directly). emittery's listenerCount is
+ * ~1.2k instructions per call, two calls per request (callgrind); under
+ * load one poll phase reads several requests.
+ */
+export class GuardListeners {
+  #seen: Record<keyof TokenGuardEvents, { phase: number; present: boolean }> = {
+    'access_tokens_auth:authentication_attempted': { phase: -1, present: false },
+    'access_tokens_auth:authentication_succeeded': { phase: -1, present: false },
+    'access_tokens_auth:authentication_failed': { phase: -1, present: false },
+  }
+
+  constructor(private emitter: EmitterLike<TokenGuardEvents>) {}
+
+  has(event: keyof TokenGuardEvents): boolean {
+    const phase = pollPhaseWithArrivals()
+    if (phase === undefined) return this.emitter.hasListeners(event)
+    const seen = this.#seen[event]
+    if (seen.phase !== phase) {
+      seen.phase = phase
+      seen.present = this.emitter.hasListeners(event)
+    }
+    return seen.present
+  }
+}
+
+/**
  * DRF's TokenAuthentication as an @adonisjs/auth guard: `Token <key>` and
  * `Bearer <key>`, DRF's error messages, at most one query per request (see
  * TokenAuthenticator). Emits the access-token guard's events like
- * @adonisjs/auth's own guard (only when someone listens: they cost time on
- * every request). The reason of the last failure is kept in `failure` so
+ * @adonisjs/auth's own guard, only when someone listens (an emit costs
+ * time on every request; who listens is asked once per poll phase, see
+ * GuardListeners). The reason of the last failure is kept in `failure` so
  * the auth middleware can answer with DRF's exact detail.
  */
 export class TokenGuard implements GuardContract<User> {
@@ -69,7 +103,8 @@ export class TokenGuard implements GuardContract<User> {
     private name: string,
     private ctx: HttpContext,
     private emitter: EmitterLike<TokenGuardEvents>,
-    private services: TokenGuardServices
+    private services: TokenGuardServices,
+    private listeners = new GuardListeners(emitter)
   ) {}
 
   /** The authenticated user; the model is built on first read (see Verification). */
@@ -180,7 +215,7 @@ export class TokenGuard implements GuardContract<User> {
   }
 
   #emit<Event extends keyof TokenGuardEvents>(event: Event, data: () => TokenGuardEvents[Event]) {
-    if (this.emitter.hasListeners(event)) void this.emitter.emit(event, data())
+    if (this.listeners.has(event)) void this.emitter.emit(event, data())
   }
 }
 
@@ -190,9 +225,10 @@ export function tokenGuard(
 ): GuardConfigProvider<(ctx: HttpContext) => TokenGuard> {
   return {
     async resolver(name, app) {
-      const emitter = await app.container.make('emitter')
+      const emitter = (await app.container.make('emitter')) as any
       const resolved = await services()
-      return (ctx: HttpContext) => new TokenGuard(name, ctx, emitter as any, resolved)
+      const listeners = new GuardListeners(emitter)
+      return (ctx: HttpContext) => new TokenGuard(name, ctx, emitter, resolved, listeners)
     },
   }
 }

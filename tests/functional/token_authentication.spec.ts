@@ -4,6 +4,7 @@ import { isolateEachTest } from '#tests/helpers/database'
 import { expireToken, makeToken, makeUser } from '#tests/helpers/factories'
 import { generateKey } from '#services/token_key'
 import userService from '#services/user_service'
+import emitter from '@adonisjs/core/services/emitter'
 
 const WWW_AUTHENTICATE = 'Token realm="api", Bearer realm="api"'
 
@@ -157,5 +158,52 @@ test.group('Token authentication: DRF header cases', (group) => {
     const response = await client.get(urlFor('api.v1.me')).loginAs(user)
     response.assertStatus(200)
     response.assertBodyContains({ user: { id: user.id, username: user.username } })
+  })
+})
+
+test.group('Token authentication: the guard events over HTTP', (group) => {
+  isolateEachTest(group)
+
+  test('a listener registered between two requests hears the second; removed, not the third', async ({
+    client,
+    assert,
+    cleanup,
+  }) => {
+    const user = await makeUser({ username: 'alice' })
+    const { value } = await makeToken(user)
+    const protectedWith = async (key: string, status: number) => {
+      const response = await client
+        .get(urlFor('api.v1.protected'))
+        .header('authorization', `Token ${key}`)
+      response.assertStatus(status)
+    }
+    const heard: string[] = []
+    const onSucceeded = (event: { user: { username: string }; guardName: string }) =>
+      void heard.push(`succeeded ${event.guardName} ${event.user.username}`)
+    const onFailed = (event: { error: { message: string } }) =>
+      void heard.push(`failed ${event.error.message}`)
+    const listen = () => {
+      emitter.on('access_tokens_auth:authentication_succeeded', onSucceeded)
+      emitter.on('access_tokens_auth:authentication_failed', onFailed)
+    }
+    const stop = () => {
+      emitter.off('access_tokens_auth:authentication_succeeded', onSucceeded)
+      emitter.off('access_tokens_auth:authentication_failed', onFailed)
+    }
+    cleanup(stop)
+
+    await protectedWith(value, 200)
+    listen()
+    await protectedWith(value, 200)
+    const wrong = `${value.slice(0, -1)}${value.endsWith('x') ? 'y' : 'x'}`
+    await protectedWith(wrong, 401)
+    // emittery calls listeners after a turn of the microtask queue.
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.deepEqual(heard, ['succeeded api alice', 'failed Invalid token.'])
+
+    stop()
+    await protectedWith(value, 200)
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.lengthOf(heard, 2)
   })
 })

@@ -5,7 +5,13 @@ import { EmitterFactory } from '@adonisjs/core/factories/events'
 import app from '@adonisjs/core/services/app'
 import User from '#models/user'
 import AccessToken from '#models/access_token'
-import { TokenGuard, type TokenGuardEvents, type TokenGuardServices } from '#guards/token_guard'
+import {
+  GuardListeners,
+  TokenGuard,
+  type TokenGuardEvents,
+  type TokenGuardServices,
+} from '#guards/token_guard'
+import { requestArrived } from '#services/poll_phase'
 import type { AuthenticationResult, ClientInfo } from '#services/token_authenticator'
 import { TokenAuthenticationException } from '#exceptions/api_exceptions'
 
@@ -154,5 +160,42 @@ test.group('TokenGuard', () => {
     const { guard } = guardFor(undefined, success())
     const response = await guard.authenticateAsClient(new User())
     assert.deepEqual(response, { headers: { authorization: `Token ${KEY}` } })
+  })
+
+  test('listeners are asked of the emitter once per poll phase with arrivals, afresh outside one', async ({
+    assert,
+  }) => {
+    const emitter = new EmitterFactory().create(app)
+    let asked = 0
+    const counting = {
+      hasListeners(event: keyof TokenGuardEvents) {
+        asked++
+        return emitter.hasListeners(event)
+      },
+    }
+    const listeners = new GuardListeners(counting as any)
+    const event = 'access_tokens_auth:authentication_succeeded'
+    const nextPhase = () => new Promise((resolve) => setImmediate(resolve))
+
+    // No request arrived in this phase (a command, a direct call): asked every time.
+    await nextPhase()
+    assert.isFalse(listeners.has(event))
+    emitter.on(event, () => {})
+    assert.isTrue(listeners.has(event))
+    assert.equal(asked, 2)
+
+    // A request arrived: the phase's answer, asked once, whatever is registered meanwhile.
+    await nextPhase()
+    requestArrived()
+    assert.isTrue(listeners.has(event))
+    emitter.clearListeners(event)
+    assert.isTrue(listeners.has(event))
+    assert.equal(asked, 3)
+
+    // The next phase with an arrival asks again.
+    await nextPhase()
+    requestArrived()
+    assert.isFalse(listeners.has(event))
+    assert.equal(asked, 4)
   })
 })
