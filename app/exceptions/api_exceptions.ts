@@ -19,13 +19,17 @@ export class TokenAuthenticationException extends Exception {
   static status = 401
   static code = 'E_TOKEN_AUTHENTICATION'
 
+  /** Its answer's body, written once: each refusal is made once and sent to every request it refuses. */
+  #body = JSON.stringify({ detail: this.message })
+
   static because(detail: string): TokenAuthenticationException {
     const made = refusals.get(detail)
     if (made) return made
     const limit = Error.stackTraceLimit
     Error.stackTraceLimit = 0
     try {
-      const refusal = Object.freeze(new TokenAuthenticationException(detail))
+      const refusal = new TokenAuthenticationException(detail)
+      Object.freeze(refusal)
       if (refusals.size < MAX_REFUSALS) refusals.set(detail, refusal)
       return refusal
     } finally {
@@ -37,11 +41,18 @@ export class TokenAuthenticationException extends Exception {
     return TokenAuthenticationException.because('Authentication credentials were not provided.')
   }
 
-  /** DRF's answer: 401, WWW-Authenticate, `{"detail": …}` (the exception handler's, too). */
+  /**
+   * DRF's answer: 401, WWW-Authenticate, `{"detail": …}` (the exception
+   * handler's, too). The body is sent as JSON text, with the Content-Type an
+   * object body would get unless one is set already (API routes set DRF's).
+   */
   respond(response: HttpContext['response']) {
     // Lower case, as AdonisJS keeps header names: no new string per refusal.
     response.header('www-authenticate', WWW_AUTHENTICATE)
-    response.status(401).send({ detail: this.message })
+    if (response.getHeader('content-type') === undefined) {
+      response.header('content-type', 'application/json; charset=utf-8')
+    }
+    response.status(401).send(this.#body)
   }
 }
 

@@ -42,8 +42,20 @@ test.group('Exception handler', () => {
     const refusal = TokenAuthenticationException.because('Invalid token.')
     await new HttpExceptionHandler().handle(refusal, ctx)
     assert.equal(ctx.response.getStatus(), 401)
-    assert.deepEqual(ctx.response.getBody(), { detail: 'Invalid token.' })
+    assert.equal(ctx.response.getBody(), '{"detail":"Invalid token."}')
     assert.equal(ctx.response.getHeader('www-authenticate'), WWW_AUTHENTICATE)
     assert.equal(ctx.response.getHeader('content-type'), 'application/json')
+  })
+
+  test('a refusal answered where no Content-Type is set yet: JSON, as an object body would be', async ({
+    assert,
+  }) => {
+    const ctx = await apiContext({})
+    const detail = 'Authentication credentials were not provided. "quoted" \\ ünïcode'
+    TokenAuthenticationException.because(detail).respond(ctx.response)
+    assert.equal(ctx.response.getStatus(), 401)
+    assert.deepEqual(JSON.parse(ctx.response.getBody()), { detail })
+    assert.equal(ctx.response.getHeader('content-type'), 'application/json; charset=utf-8')
+    assert.equal(ctx.response.getHeader('www-authenticate'), WWW_AUTHENTICATE)
   })
 })
