@@ -98,6 +98,8 @@ export class TokenGuard implements GuardContract<User> {
   failure?: TokenAuthenticationException
   /** What the authenticator answered for an accepted key (its user built when first read). */
   #accepted?: Extract<AuthenticationResult, { ok: true }>
+  /** The attempt's answer when it needed I/O (pending or settled). */
+  #pending?: Promise<boolean>
 
   constructor(
     private name: string,
@@ -129,13 +131,13 @@ export class TokenGuard implements GuardContract<User> {
   }
 
   async authenticate(): Promise<User> {
-    await this.#attempt()
+    await this.attempt()
     return this.getUserOrFail()
   }
 
   /** Like authenticate(), without throwing: a refusal is common and costs nothing extra. */
   check(): Promise<boolean> {
-    const attempt = this.#attempt()
+    const attempt = this.attempt()
     return typeof attempt === 'boolean' ? Promise.resolve(attempt) : attempt
   }
 
@@ -144,11 +146,12 @@ export class TokenGuard implements GuardContract<User> {
    * not, with the reason in `failure` (a refusal is answered, not thrown
    * through check()). Synchronous when the authenticator answered without
    * I/O (a cached key, a malformed one): no promise per layer on the common
-   * path. A boolean, not the user: telling a user from a promise with
+   * path; asked again, the same answer (the same promise while it is
+   * pending). A boolean, not the user: telling a user from a promise with
    * `instanceof` asks Lucid's proxy for its prototype, a runtime call.
    */
-  #attempt(): boolean | Promise<boolean> {
-    if (this.authenticationAttempted) return this.isAuthenticated
+  attempt(): boolean | Promise<boolean> {
+    if (this.authenticationAttempted) return this.#pending ?? this.isAuthenticated
     this.authenticationAttempted = true
     this.#emit('access_tokens_auth:authentication_attempted', () => ({
       ctx: this.ctx,
@@ -168,7 +171,8 @@ export class TokenGuard implements GuardContract<User> {
       ip: request.ip(),
       agent: request.header('user-agent'),
     }))
-    return result instanceof Promise ? result.then((r) => this.#settle(r)) : this.#settle(result)
+    if (!(result instanceof Promise)) return this.#settle(result)
+    return (this.#pending = result.then((r) => this.#settle(r)))
   }
 
   /** What the authenticator answered, recorded on the guard. */

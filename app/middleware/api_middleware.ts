@@ -3,6 +3,7 @@ import type { NextFn } from '@adonisjs/core/types/http'
 import router from '@adonisjs/core/services/router'
 import type { Authenticators } from '@adonisjs/auth/types'
 import { refusalAfterCheck } from '#middleware/auth_middleware'
+import { TokenGuard } from '#guards/token_guard'
 import {
   TokenAuthenticationException,
   UnsupportedMediaTypeException,
@@ -116,7 +117,16 @@ export default class ApiMiddleware {
         throw new UnsupportedMediaTypeException(contentType ?? '')
       }
     }
-    return options.auth ? this.#authenticated(ctx, next, options.auth) : next()
+    if (!options.auth) return next()
+    // A refusal known without I/O (no key, a malformed one, a bad checksum, a cached refusal)
+    // is answered here and now: DRF's 401, without @adonisjs/auth's checkUsing and its two
+    // async layers (nothing reads ctx.auth after a refusal). The rest goes through checkUsing,
+    // which gets the guard's answer again (its attempt runs once).
+    const guard = ctx.auth.use(options.auth)
+    if (guard instanceof TokenGuard && guard.attempt() === false && guard.failure) {
+      return guard.failure.respond(ctx.response)
+    }
+    return this.#authenticated(ctx, next, options.auth)
   }
 
   /** What refusalFor() does, with one async layer less on every API request. */

@@ -5,6 +5,7 @@ import { expireToken, makeToken, makeUser } from '#tests/helpers/factories'
 import { generateKey } from '#services/token_key'
 import userService from '#services/user_service'
 import emitter from '@adonisjs/core/services/emitter'
+import { Authenticator } from '@adonisjs/auth'
 
 const WWW_AUTHENTICATE = 'Token realm="api", Bearer realm="api"'
 
@@ -205,5 +206,40 @@ test.group('Token authentication: the guard events over HTTP', (group) => {
     await protectedWith(value, 200)
     await new Promise((resolve) => setImmediate(resolve))
     assert.lengthOf(heard, 2)
+  })
+})
+
+test.group('Token authentication: the api middleware', (group) => {
+  isolateEachTest(group)
+
+  test('a refusal known without I/O is answered without checkUsing; a key accepted goes through it', async ({
+    client,
+    assert,
+    cleanup,
+  }) => {
+    const { value, user } = await makeToken()
+    const checkUsing = Authenticator.prototype.checkUsing
+    let calls = 0
+    Authenticator.prototype.checkUsing = function (this: Authenticator<any>, ...args) {
+      calls++
+      return checkUsing.apply(this, args)
+    }
+    cleanup(() => {
+      Authenticator.prototype.checkUsing = checkUsing
+    })
+    const wrong = `${value.slice(0, -1)}${value.endsWith('x') ? 'y' : 'x'}`
+    for (const header of [`Token ${wrong}`, 'Token abc<def>', undefined]) {
+      const request = client.get(urlFor('api.v1.me'))
+      if (header) request.header('authorization', header)
+      const response = await request
+      response.assertStatus(401)
+      response.assertHeader('www-authenticate', WWW_AUTHENTICATE)
+    }
+    assert.equal(calls, 0)
+
+    const response = await client.get(urlFor('api.v1.me')).header('authorization', `Token ${value}`)
+    response.assertStatus(200)
+    assert.equal(response.body().user.username, user.username)
+    assert.equal(calls, 1)
   })
 })

@@ -198,4 +198,17 @@ test.group('TokenGuard', () => {
     assert.isFalse(listeners.has(event))
     assert.equal(asked, 4)
   })
+
+  test('asked again while its lookup is pending, the same answer, not a refusal', async ({
+    assert,
+  }) => {
+    const { guard } = guardFor(`Token ${KEY}`, success())
+    const first = guard.attempt()
+    assert.instanceOf(first, Promise)
+    // The api middleware attempts first, then checkUsing() asks again: it must wait too.
+    assert.strictEqual(guard.attempt(), first)
+    assert.isTrue(await guard.check())
+    assert.isTrue(await first)
+    assert.equal(guard.getUserOrFail().id, 7)
+  })
 })
