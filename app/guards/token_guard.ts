@@ -171,8 +171,11 @@ export class TokenGuard implements GuardContract<User> {
       ip: request.ip(),
       agent: request.header('user-agent'),
     }))
-    if (!(result instanceof Promise)) return this.#settle(result)
-    return (this.#pending = result.then((r) => this.#settle(r)))
+    const answer =
+      result instanceof Promise ? result.then((r) => this.#settle(r)) : this.#settle(result)
+    // Waiting for I/O (a lookup, or recording an expired key's refusal): later asks get this promise.
+    if (typeof answer !== 'boolean') this.#pending = answer
+    return answer
   }
 
   /** What the authenticator answered, recorded on the guard. */

@@ -211,4 +211,26 @@ test.group('TokenGuard', () => {
     assert.isTrue(await first)
     assert.equal(guard.getUserOrFail().id, 7)
   })
+
+  test('an expired key answered without I/O waits for its refusal to be recorded, asked twice', async ({
+    assert,
+  }) => {
+    const request = new RequestFactory().create()
+    request.request.headers.authorization = `Token ${KEY}`
+    const ctx = new HttpContextFactory().merge({ request }).create()
+    let record: () => void = () => {}
+    const guard = new TokenGuard('api', ctx, new EmitterFactory().create(app) as any, {
+      authenticator: {
+        authenticate: () => ({ ok: false, reason: 'expired', tokenId: 1, userId: 2 }),
+      },
+      issue: async () => new Secret(KEY),
+      expiredRefused: () => new Promise<void>((resolve) => (record = resolve)),
+    })
+    const first = guard.attempt()
+    assert.instanceOf(first, Promise)
+    assert.strictEqual(guard.attempt(), first)
+    record()
+    assert.isFalse(await first)
+    assert.equal(guard.failure?.message, 'Token has expired.')
+  })
 })
