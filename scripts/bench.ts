@@ -1,6 +1,6 @@
 /*
 |--------------------------------------------------------------------------
-| npm run bench [-- --db=sqlite|pg --duration=5 --connections=32 --rounds=9
+| npm run bench [-- --db=sqlite|pg --duration=5 --connections=32 --rounds=15
 |                   --load-generator=wrk|autocannon --threads=2]
 |--------------------------------------------------------------------------
 |
@@ -52,7 +52,7 @@ const { values: args } = parseArgs({
     // Below Linux's ephemeral range (32768-60999): a client polling a port nobody listens on yet
     // can connect to itself there, and its TIME_WAIT then keeps the server from binding it.
     'port': { type: 'string', default: '30005' },
-    'rounds': { type: 'string', default: '9' },
+    'rounds': { type: 'string', default: '15' },
     'round-duration': { type: 'string', default: '2' },
     'load-generator': { type: 'string' },
     'threads': { type: 'string', default: '2' },
