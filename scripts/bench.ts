@@ -15,8 +15,9 @@
 | GET /health, GET /health/live, GET /api/v1/protected (Token and Bearer), an
 | invalid key, POST /api-token-auth/, and the protected route's p99 with and
 | without a concurrent flood of POST /api-token-auth/ (password hashing).
-| Then --rounds paired rounds of /health/live, protected and an invalid key,
-| back to back, whose median ratios are steadier on a shared machine.
+| Then --rounds paired rounds of /health/live, protected and an invalid key
+| (and, on the defaults, the starter kit's route, running beside the app on
+| PORT + 1), back to back, whose median ratios are steadier on a shared machine.
 | SQL queries and writes per request are counted by a second server started
 | with BENCH_COUNT_QUERIES=1 (Lucid's db:query event), not assumed.
 |
@@ -210,8 +211,21 @@ async function seed(): Promise<string[]> {
 
 /* ------------------------------------------------------------------ server */
 
+/** A server to measure: its process (CPU is read from it) and its address. */
+interface Target {
+  pid?: number
+  base: string
+  stop(): Promise<unknown>
+}
+
 /** The server being measured: the app (through the shared harness) or a reference server. */
-let server: { pid?: number; stop(): Promise<unknown> } | undefined
+let server: Target | undefined
+/**
+ * The starter kit's route, kept running beside the app during the paired rounds
+ * on a port of its own (PORT + 1), so that live/kit is judged like the other
+ * ratios: rows back to back, the median of many rounds.
+ */
+let kitServer: Target | undefined
 
 /** Variables of this shell that would change the defaults being measured: unset for the app. */
 function unsetOverrides() {
@@ -232,7 +246,7 @@ async function startServer(extraEnv: Record<string, string> = {}, cluster = fals
     discardStdout: true,
     startTimeoutMs: 20_000,
   })
-  server = { pid: app.pid, stop: () => app.stop({ timeoutMs: 10_000 }) }
+  server = { pid: app.pid, base: BASE, stop: () => app.stop({ timeoutMs: 10_000 }) }
   // Let every worker start and its token cache LISTEN before measuring.
   await new Promise((resolve) => setTimeout(resolve, cluster ? 1500 : 300))
 }
@@ -243,16 +257,22 @@ async function stopServer() {
   await current?.stop()
 }
 
+async function stopKitServer() {
+  const current = kitServer
+  kitServer = undefined
+  await current?.stop()
+}
+
 /* -------------------------------------------------------------- measuring */
 
 /** One request on a fresh connection (no keep-alive: the server can stop at once). */
 function send(
   path: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string } = {}
+  options: { method?: string; headers?: Record<string, string>; body?: string; base?: string } = {}
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      BASE + path,
+      (options.base ?? BASE) + path,
       { method: options.method ?? 'GET', headers: options.headers, agent: false },
       (res) => {
         let body = ''
@@ -276,6 +296,13 @@ interface Scenario {
   connections?: number
   overallRate?: number
   expect: number
+  /** Where to send it: the app (the `server` being measured) unless given. */
+  target?: Target
+}
+
+/** The scenario's address and the process whose CPU it is charged to. */
+function targetOf(scenario: Scenario) {
+  return { base: scenario.target?.base ?? BASE, pid: (scenario.target ?? server)?.pid }
 }
 
 interface Row {
@@ -423,8 +450,9 @@ function fireWrk(scenario: Scenario, duration: number): Promise<Row> {
     ].join('\n')
   )
   const wrkArgs = ['-t', String(Math.min(WRK_THREADS, connections)), '-c', String(connections)]
-  wrkArgs.push('-d', `${duration}s`, '--timeout', '10s', '-s', script, BASE + scenario.path)
-  const cpuBefore = cpuMicros()
+  const { base, pid } = targetOf(scenario)
+  wrkArgs.push('-d', `${duration}s`, '--timeout', '10s', '-s', script, base + scenario.path)
+  const cpuBefore = cpuMicros(pid)
   return new Promise((resolve, reject) => {
     const child = spawn('wrk', wrkArgs, { stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
@@ -432,7 +460,7 @@ function fireWrk(scenario: Scenario, duration: number): Promise<Row> {
     child.stderr.on('data', (chunk) => (output += chunk))
     child.on('error', reject)
     child.on('close', () => {
-      const cpuAfter = cpuMicros()
+      const cpuAfter = cpuMicros(pid)
       const line = output.split('\n').findLast((text) => text.startsWith('{'))
       if (!line) return reject(new Error(`wrk gave no result: ${output.trim()}`))
       const result = JSON.parse(line)
@@ -474,11 +502,12 @@ function fire(scenario: Scenario, duration = DURATION): Promise<Row> {
     }
     times[answered++] = ms
   }
-  const cpuBefore = cpuMicros()
+  const { base, pid } = targetOf(scenario)
+  const cpuBefore = cpuMicros(pid)
   return new Promise((resolve, reject) => {
     autocannon(
       {
-        url: BASE + scenario.path,
+        url: base + scenario.path,
         method: scenario.method ?? 'GET',
         body: scenario.body,
         headers,
@@ -493,7 +522,7 @@ function fire(scenario: Scenario, duration = DURATION): Promise<Row> {
       },
       (error: Error | null, result: any) => {
         if (error) return reject(error)
-        const cpuAfter = cpuMicros()
+        const cpuAfter = cpuMicros(pid)
         const cpu = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore
         const row = toRow(
           scenario,
@@ -557,12 +586,13 @@ async function count(requests: Array<() => Promise<unknown>>) {
 
 const machine = `${availableParallelism()} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`
 
-/** Measures a reference server started by `command` (then stopped): same load, same run. */
-async function reference(title: string, command: string[]): Promise<Row> {
+/** Starts a reference server (`command`, listening on `base`) and waits until it answers. */
+async function startReference(command: string[], base = BASE): Promise<Target> {
   const child: ChildProcess = spawn(NODE, command, { cwd: ROOT, stdio: 'ignore' })
   const exited = new Promise((resolve) => child.once('exit', resolve))
-  server = {
+  const target = {
     pid: child.pid,
+    base,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
       await exited
@@ -570,11 +600,18 @@ async function reference(title: string, command: string[]): Promise<Row> {
   }
   for (let attempt = 0; attempt < 200; attempt++) {
     try {
-      const reply = await send('/health/live')
-      if (reply.status === 200) break
+      const reply = await send('/health/live', { base })
+      if (reply.status === 200) return target
     } catch {}
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
+  await target.stop()
+  throw new Error(`${command.join(' ')} did not answer on ${base}`)
+}
+
+/** Measures a reference server started by `command` (then stopped): same load, same run. */
+async function reference(title: string, command: string[]): Promise<Row> {
+  server = await startReference(command)
   await fire({ title: 'warm-up', path: '/health/live', expect: 200 }, 1)
   const row = await fire({ title, path: '/health/live', expect: 200 })
   await stopServer()
@@ -601,13 +638,15 @@ function bareAdonis() {
 }
 
 /** The same route behind the official v7 API starter kit's middleware (the framework's own). */
+const KIT_TITLE = 'AdonisJS v7 route, API starter kit middleware'
+const kitCommand = (port: number) => [
+  '--import=@poppinss/ts-exec',
+  'scripts/bare_adonis.ts',
+  String(port),
+  '--kit',
+]
 function kitAdonis() {
-  return reference('AdonisJS v7 route, API starter kit middleware', [
-    '--import=@poppinss/ts-exec',
-    'scripts/bare_adonis.ts',
-    String(PORT),
-    '--kit',
-  ])
+  return reference(KIT_TITLE, kitCommand(PORT))
 }
 
 async function main() {
@@ -686,6 +725,11 @@ async function measure() {
   const bare = await bareAdonis()
   const kit = await kitAdonis()
   await startServer({}, clustered())
+  // One process against one process: the cluster's /health/live is not compared with the kit's.
+  if (!clustered()) {
+    const base = `http://127.0.0.1:${PORT + 1}`
+    kitServer = await startReference(kitCommand(PORT + 1), base)
+  }
   // Every path measured below runs first, long enough for V8 to optimize it (1 s was not:
   // the first protected row often came out slower than the same path measured right after).
   await fire({ title: 'warm-up', path: '/health', expect: 200 }, 1)
@@ -696,6 +740,13 @@ async function measure() {
     { title: 'warm-up', path: '/api/v1/protected', auth: () => `Token ${invalidKey}`, expect: 401 },
     2
   )
+  const kitRoute: Scenario | undefined = kitServer && {
+    title: KIT_TITLE,
+    path: '/health/live',
+    expect: 200,
+    target: kitServer,
+  }
+  if (kitRoute) await fire({ ...kitRoute, title: 'warm-up' }, 2)
 
   const rows: Row[] = []
   const scenarios: Scenario[] = [
@@ -736,25 +787,38 @@ async function measure() {
 
   /*
    * Paired rounds: /health/live, protected and an invalid key measured back to
-   * back, ROUND_DURATION seconds each, ROUNDS times. On a shared VM requests/s
-   * can move by a fifth from one minute to the next, and slow phases last a few
-   * seconds: short rows put the three of a round in the same phase, and the
-   * median of many rounds' ratios is steadier than one ratio between rows
-   * measured a minute apart.
+   * back, ROUND_DURATION seconds each, ROUNDS times, with (on the defaults) the
+   * starter kit's route, running beside the app on a port of its own, first or
+   * last next to /health/live. On a shared VM requests/s can move by a fifth
+   * from one minute to the next, and slow phases last a few seconds: short rows
+   * put the rows of a round in the same phase, and the median of many rounds'
+   * ratios is steadier than one ratio between rows measured a minute apart.
    */
-  const pairedRounds: Array<{ live: Row; protectedToken: Row; invalid: Row }> = []
+  const pairedRounds: Array<{ live: Row; protectedToken: Row; invalid: Row; kit?: Row }> = []
+  const roundScenarios = [kitRoute, scenarios[1], scenarios[2], scenarios[4]]
   for (let round = 1; round <= ROUNDS; round++) {
     // Every other round in reverse order: neither path always runs first.
-    const order = round % 2 === 1 ? [1, 2, 4] : [4, 2, 1]
+    const order = round % 2 === 1 ? [0, 1, 2, 3] : [3, 2, 1, 0]
     const measured = new Map<number, Row>()
     for (const index of order) {
+      const scenario = roundScenarios[index]
+      if (!scenario) continue
       const fireRow = index === 2 ? fireCached : fire
-      measured.set(index, await fireRow(scenarios[index], ROUND_DURATION))
+      measured.set(index, await fireRow(scenario, ROUND_DURATION))
     }
-    const [liveRow, protectedRow, invalidRow] = [1, 2, 4].map((index) => measured.get(index)!)
-    pairedRounds.push({ live: liveRow, protectedToken: protectedRow, invalid: invalidRow })
-    log(`paired round ${round}: ${liveRow.rps} / ${protectedRow.rps} / ${invalidRow.rps} req/s`)
+    const [kitRow, liveRow, protectedRow, invalidRow] = [0, 1, 2, 3].map((i) => measured.get(i))
+    pairedRounds.push({
+      live: liveRow!,
+      protectedToken: protectedRow!,
+      invalid: invalidRow!,
+      kit: kitRow,
+    })
+    const kitRps = kitRow ? ` / kit ${kitRow.rps}` : ''
+    log(
+      `paired round ${round}: ${liveRow!.rps} / ${protectedRow!.rps} / ${invalidRow!.rps}${kitRps} req/s`
+    )
   }
+  await stopKitServer()
 
   /* Hashing must not block the event loop: protected p99 at a fixed rate, alone and under a login flood. */
   const steady: Scenario = {
@@ -803,6 +867,8 @@ async function measure() {
     cpuProtectedVsLive: overRounds((r) => cpuRatio(r.protectedToken, r.live)),
     cpuInvalidVsLive: overRounds((r) => cpuRatio(r.invalid, r.live)),
     protectedP99VsLiveP99: overRounds((r) => latencyRatio(r.protectedToken.p99, r.live.p99)),
+    liveVsKit: overRounds((r) => (r.kit ? ratio(r.live, r.kit) : null)),
+    cpuLiveVsKit: overRounds((r) => (r.kit ? cpuRatio(r.live, r.kit) : null)),
   }
   const showRounds = (value: { median: number | null; rounds: number[] }) =>
     `median ${value.median} (${value.rounds.join(', ')})`
@@ -876,10 +942,13 @@ async function measure() {
     `invalid/health-live       ${report.ratios.invalidVsLive} (${report.ratios.cpu.invalidVsLive})  (target >= 0.9)`,
     `protected p99/live p99    ${p99Ratio}  (target <= 1.5)`,
     `health-live/kit stack     ${report.ratios.liveVsKit} (${report.ratios.cpu.liveVsKit})  (target >= 0.9)`,
-    `${ROUNDS} paired rounds (live, protected, invalid back to back; requests/s ratios, then CPU):`,
+    `${ROUNDS} paired rounds (${kitRoute ? "the kit's route, " : ''}live, protected, invalid back to back; requests/s ratios, then CPU):`,
     `  protected/health-live   ${showRounds(paired.protectedVsLive)}; CPU ${showRounds(paired.cpuProtectedVsLive)}`,
     `  invalid/health-live     ${showRounds(paired.invalidVsLive)}; CPU ${showRounds(paired.cpuInvalidVsLive)}`,
     `  protected p99/live p99  ${showRounds(paired.protectedP99VsLiveP99)}`,
+    kitRoute
+      ? `  health-live/kit stack   ${showRounds(paired.liveVsKit)}; CPU ${showRounds(paired.cpuLiveVsKit)}`
+      : '  health-live/kit stack   not paired here (a cluster against one process; see the defaults run)',
     `token cache hits in the protected rows: ${cacheHits}`,
     `health-live/bare route    ${report.ratios.liveVsBareAdonis}`,
     `health-live/ceiling       ${report.ratios.liveVsCeiling}`,
@@ -890,7 +959,7 @@ async function measure() {
 }
 
 process.on('SIGINT', () => {
-  void stopServer().finally(() => process.exit(130))
+  void Promise.all([stopServer(), stopKitServer()]).finally(() => process.exit(130))
 })
 
 try {
@@ -899,5 +968,5 @@ try {
   process.exitCode = 1
   console.error(error)
 } finally {
-  await stopServer()
+  await Promise.all([stopServer(), stopKitServer()])
 }
