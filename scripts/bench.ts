@@ -1,6 +1,6 @@
 /*
 |--------------------------------------------------------------------------
-| npm run bench [-- --db=sqlite|pg --duration=5 --connections=32 --rounds=15
+| npm run bench [-- --db=sqlite|pg --duration=5 --connections=32 --rounds=25
 |                   --load-generator=wrk|autocannon --threads=2]
 |--------------------------------------------------------------------------
 |
@@ -53,7 +53,7 @@ const { values: args } = parseArgs({
     // Below Linux's ephemeral range (32768-60999): a client polling a port nobody listens on yet
     // can connect to itself there, and its TIME_WAIT then keeps the server from binding it.
     'port': { type: 'string', default: '30005' },
-    'rounds': { type: 'string', default: '15' },
+    'rounds': { type: 'string', default: '25' },
     'round-duration': { type: 'string', default: '2' },
     'load-generator': { type: 'string' },
     'threads': { type: 'string', default: '2' },
@@ -649,8 +649,20 @@ function kitAdonis() {
   return reference(KIT_TITLE, kitCommand(PORT))
 }
 
+/** Fails when something already answers on the bench's ports: it would be measured instead. */
+async function portsFree() {
+  for (const port of [PORT, PORT + 1]) {
+    const answered = await send('/', { base: `http://127.0.0.1:${port}` }).then(
+      () => true,
+      () => false
+    )
+    if (answered) throw new Error(`port ${port} is in use: stop what listens there or pass --port`)
+  }
+}
+
 async function main() {
   log(`machine: ${machine}`)
+  await portsFree()
   if (!args['skip-build']) {
     // What `npm run build` does: the route types first (tests use them), then the build.
     log('building (node ace codegen && node ace build)')
@@ -929,6 +941,33 @@ async function measure() {
     '|---|---:|---:|',
     ...Object.entries(counts).map(([title, c]) => `| ${title} | ${c.queries} | ${c.writes} |`),
   ]
+  /*
+   * The performance issue's targets, judged on the paired medians (the single
+   * rows above move far more from run to run) and the counted queries.
+   */
+  const steadyCounts = counts['protected, steady state']
+  const judge = (title: string, value: number | null, met: (v: number) => boolean) =>
+    `  ${title.padEnd(42)} ${value ?? '-'}  ${value === null ? 'not measured' : met(value) ? 'met' : 'NOT MET'}`
+  const targets = [
+    `Targets (${clustered() ? 'PostgreSQL + cluster' : 'defaults'}; paired medians of this run):`,
+    judge('protected >= 0.8x /health/live', paired.protectedVsLive.median, (v) => v >= 0.8),
+    ...(clustered()
+      ? []
+      : [
+          judge('random invalid key >= 0.9x', paired.invalidVsLive.median, (v) => v >= 0.9),
+          judge(
+            'protected p99 <= 1.5x live p99',
+            paired.protectedP99VsLiveP99.median,
+            (v) => v <= 1.5
+          ),
+          judge("/health/live >= 0.9x the kit's route", paired.liveVsKit.median, (v) => v >= 0.9),
+          judge(
+            'queries + writes per steady-state request',
+            steadyCounts.queries + steadyCounts.writes,
+            (v) => v === 0
+          ),
+        ]),
+  ]
   writeFileSync(`${ROOT}tmp/bench-${DB}.json`, JSON.stringify(report, null, 2))
   return [
     `Gatehouse bench: ${deployment}, ${USERS} users/tokens, ${CONNECTIONS} connections, ${DURATION} s per scenario`,
@@ -953,6 +992,8 @@ async function measure() {
     `health-live/bare route    ${report.ratios.liveVsBareAdonis}`,
     `health-live/ceiling       ${report.ratios.liveVsCeiling}`,
     `protected p99 under login flood: ${alone.p99} ms -> ${flooded.p99} ms (x${report.ratios.p99UnderFlood}, target <= 2)`,
+    '',
+    ...targets,
     '',
     ...queries,
   ].join('\n')
