@@ -649,6 +649,25 @@ function kitAdonis() {
   return reference(KIT_TITLE, kitCommand(PORT))
 }
 
+/**
+ * Indexes (0-based, into n sorted values) of a distribution-free 95%
+ * confidence interval of the median: the order statistics k and n-1-k, k the
+ * largest with P(Binomial(n, 1/2) <= k) <= 2.5% (n = 25: the 8th and 18th
+ * values). None when n is too small (n < 6).
+ */
+function medianInterval(n: number): [number, number] | [] {
+  let atMost = 0
+  let term = 0.5 ** n
+  let k = -1
+  for (let i = 0; i < n; i++) {
+    atMost += term
+    if (atMost > 0.025) break
+    k = i
+    term = (term * (n - i)) / (i + 1)
+  }
+  return k < 0 ? [] : [k, n - 1 - k]
+}
+
 /** Fails when something already answers on the bench's ports: it would be measured instead. */
 async function portsFree() {
   for (const port of [PORT, PORT + 1]) {
@@ -871,7 +890,12 @@ async function measure() {
   const overRounds = (of: (round: (typeof pairedRounds)[number]) => number | null) => {
     const values = pairedRounds.map(of).filter((value): value is number => value !== null)
     const sorted = [...values].sort((a, b) => a - b)
-    return { median: sorted[Math.floor(sorted.length / 2)] ?? null, rounds: values }
+    const [low, high] = medianInterval(sorted.length)
+    return {
+      median: sorted[Math.floor(sorted.length / 2)] ?? null,
+      interval: low === undefined ? null : ([sorted[low], sorted[high!]] as const),
+      rounds: values,
+    }
   }
   const paired = {
     protectedVsLive: overRounds((r) => ratio(r.protectedToken, r.live)),
@@ -882,8 +906,8 @@ async function measure() {
     liveVsKit: overRounds((r) => (r.kit ? ratio(r.live, r.kit) : null)),
     cpuLiveVsKit: overRounds((r) => (r.kit ? cpuRatio(r.live, r.kit) : null)),
   }
-  const showRounds = (value: { median: number | null; rounds: number[] }) =>
-    `median ${value.median} (${value.rounds.join(', ')})`
+  const showRounds = (value: ReturnType<typeof overRounds>) =>
+    `median ${value.median}${value.interval ? ` [95%: ${value.interval.join('-')}]` : ''} (${value.rounds.join(', ')})`
 
   const percent = (rate: number | undefined) =>
     rate === undefined ? '-' : `${Math.floor(rate * 10000) / 100}%`
@@ -946,21 +970,33 @@ async function measure() {
    * rows above move far more from run to run) and the counted queries.
    */
   const steadyCounts = counts['protected, steady state']
-  const judge = (title: string, value: number | null, met: (v: number) => boolean) =>
-    `  ${title.padEnd(42)} ${value ?? '-'}  ${value === null ? 'not measured' : met(value) ? 'met' : 'NOT MET'}`
+  /**
+   * Met or not on the median; "reliably" when the whole 95% interval of the
+   * median is on the same side, "within noise" when the interval straddles it.
+   */
+  const judge = (
+    title: string,
+    value: number | null | ReturnType<typeof overRounds>,
+    met: (v: number) => boolean
+  ) => {
+    const median = typeof value === 'object' && value !== null ? value.median : value
+    const interval = typeof value === 'object' && value !== null ? value.interval : null
+    let verdict = median === null ? 'not measured' : met(median) ? 'met' : 'NOT MET'
+    if (median !== null && interval) {
+      const sure = met(interval[0]) === met(median) && met(interval[1]) === met(median)
+      verdict += sure ? ', reliably' : ` within noise (95%: ${interval.join('-')})`
+    }
+    return `  ${title.padEnd(42)} ${median ?? '-'}  ${verdict}`
+  }
   const targets = [
     `Targets (${clustered() ? 'PostgreSQL + cluster' : 'defaults'}; paired medians of this run):`,
-    judge('protected >= 0.8x /health/live', paired.protectedVsLive.median, (v) => v >= 0.8),
+    judge('protected >= 0.8x /health/live', paired.protectedVsLive, (v) => v >= 0.8),
     ...(clustered()
       ? []
       : [
-          judge('random invalid key >= 0.9x', paired.invalidVsLive.median, (v) => v >= 0.9),
-          judge(
-            'protected p99 <= 1.5x live p99',
-            paired.protectedP99VsLiveP99.median,
-            (v) => v <= 1.5
-          ),
-          judge("/health/live >= 0.9x the kit's route", paired.liveVsKit.median, (v) => v >= 0.9),
+          judge('random invalid key >= 0.9x', paired.invalidVsLive, (v) => v >= 0.9),
+          judge('protected p99 <= 1.5x live p99', paired.protectedP99VsLiveP99, (v) => v <= 1.5),
+          judge("/health/live >= 0.9x the kit's route", paired.liveVsKit, (v) => v >= 0.9),
           judge(
             'queries + writes per steady-state request',
             steadyCounts.queries + steadyCounts.writes,
