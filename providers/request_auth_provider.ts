@@ -2,8 +2,8 @@ import type { ApplicationService } from '@adonisjs/core/types'
 import { HttpContext } from '@adonisjs/core/http'
 // Brings @adonisjs/auth's `ctx.auth` type along (its middleware is not used).
 import type {} from '@adonisjs/auth/initialize_auth_middleware'
-import type { Authenticator } from '@adonisjs/auth'
 import type { Authenticators } from '@adonisjs/auth/types'
+import { RequestAuthenticator } from '#guards/request_authenticator'
 
 /** Where a request keeps its Authenticator once built. */
 const AUTHENTICATOR = Symbol('authenticator')
@@ -18,6 +18,9 @@ const AUTHENTICATOR = Symbol('authenticator')
  * Macroable's singleton getter, which makes the first read an
  * `Object.defineProperty` on the context (a descriptor built and checked by
  * the runtime on every authenticated request; a plain store here).
+ * A RequestAuthenticator (app/guards/request_authenticator.ts): the
+ * framework's Authenticator that the `api` middleware can tell at once that
+ * a guard accepted the request.
  * The middleware's view share is left out on purpose: it builds an Edge
  * renderer for every request, API included; pages share `auth` with their
  * views in silent_auth_middleware.
@@ -29,8 +32,8 @@ export default class RequestAuthProvider {
     const manager = await this.app.container.make('auth.manager')
     HttpContext.getter(
       'auth',
-      function (this: HttpContext & { [AUTHENTICATOR]?: Authenticator<Authenticators> }) {
-        return (this[AUTHENTICATOR] ??= manager.createAuthenticator(this))
+      function (this: HttpContext & { [AUTHENTICATOR]?: RequestAuthenticator<Authenticators> }) {
+        return (this[AUTHENTICATOR] ??= new RequestAuthenticator(this, manager.config))
       }
     )
   }

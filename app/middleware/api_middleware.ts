@@ -4,6 +4,7 @@ import router from '@adonisjs/core/services/router'
 import type { Authenticators } from '@adonisjs/auth/types'
 import { refusalAfterCheck } from '#middleware/auth_middleware'
 import { TokenGuard } from '#guards/token_guard'
+import { RequestAuthenticator } from '#guards/request_authenticator'
 import {
   TokenAuthenticationException,
   UnsupportedMediaTypeException,
@@ -118,13 +119,20 @@ export default class ApiMiddleware {
       }
     }
     if (!options.auth) return next()
-    // A refusal known without I/O (no key, a malformed one, a bad checksum, a cached refusal)
-    // is answered here and now: DRF's 401, without @adonisjs/auth's checkUsing and its two
-    // async layers (nothing reads ctx.auth after a refusal). The rest goes through checkUsing,
-    // which gets the guard's answer again (its attempt runs once).
+    // An answer known without I/O (a cached key; no key, a malformed one, a bad checksum, a
+    // cached refusal) is acted on here and now, without @adonisjs/auth's checkUsing and its two
+    // async layers: an accepted key is recorded on ctx.auth at once (RequestAuthenticator) and
+    // the route runs in the same turn; a refusal gets DRF's 401 (nothing reads ctx.auth after
+    // it). The rest (a lookup) goes through checkUsing, which gets the guard's answer again
+    // (its attempt runs once).
     const guard = ctx.auth.use(options.auth)
-    if (guard instanceof TokenGuard && guard.attempt() === false && guard.failure) {
-      return guard.failure.respond(ctx.response)
+    if (guard instanceof TokenGuard) {
+      const answer = guard.attempt()
+      if (answer === true && ctx.auth instanceof RequestAuthenticator) {
+        ctx.auth.accepted(options.auth)
+        return next()
+      }
+      if (answer === false && guard.failure) return guard.failure.respond(ctx.response)
     }
     return this.#authenticated(ctx, next, options.auth)
   }

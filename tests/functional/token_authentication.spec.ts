@@ -212,7 +212,7 @@ test.group('Token authentication: the guard events over HTTP', (group) => {
 test.group('Token authentication: the api middleware', (group) => {
   isolateEachTest(group)
 
-  test('a refusal known without I/O is answered without checkUsing; a key accepted goes through it', async ({
+  test('a refusal known without I/O is answered without checkUsing; a lookup goes through it', async ({
     client,
     assert,
     cleanup,
@@ -237,6 +237,8 @@ test.group('Token authentication: the api middleware', (group) => {
     }
     assert.equal(calls, 0)
 
+    // A key that needs a lookup (here: no cache inside the test's transaction) goes through
+    // checkUsing, which waits for it; a cached key does not (tests/functional/token_cache.spec.ts).
     const response = await client.get(urlFor('api.v1.me')).header('authorization', `Token ${value}`)
     response.assertStatus(200)
     assert.equal(response.body().user.username, user.username)

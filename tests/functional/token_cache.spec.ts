@@ -8,6 +8,8 @@ import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 import emitter from '@adonisjs/core/services/emitter'
 import { Secret } from '@adonisjs/core/helpers'
+import type { HttpContext } from '@adonisjs/core/http'
+import { Authenticator } from '@adonisjs/auth'
 import { TokenCache } from '#services/token_cache'
 import tokenAuthenticator, { TokenAuthenticator } from '#services/token_authenticator'
 import { PgNotifications } from '#services/auth_changes'
@@ -124,6 +126,45 @@ test.group('Token cache', (group) => {
     assert.isTrue((hit as Awaited<typeof hit>).ok)
     const malformed = tokenAuthenticator.authenticate(new Secret(`${value.slice(0, -1)}!`))
     assert.deepEqual(malformed, { ok: false, reason: 'invalid' })
+  })
+
+  test('a cached key is accepted without checkUsing, and ctx.auth knows its user at once', async ({
+    client,
+    assert,
+    cleanup,
+  }) => {
+    const { header, user } = await cachedToken()
+    // The first use looks the key up; the second reads the change its last_used_at write made.
+    for (let i = 0; i < 2; i++) {
+      await expectStatus(client.get(urlFor('api.v1.me')).header('authorization', header), 200)
+    }
+    const checkUsing = Authenticator.prototype.checkUsing
+    let calls = 0
+    Authenticator.prototype.checkUsing = function (this: Authenticator<any>, ...args) {
+      calls++
+      return checkUsing.apply(this, args)
+    }
+    cleanup(() => {
+      Authenticator.prototype.checkUsing = checkUsing
+    })
+    let seen: Record<string, unknown> = {}
+    const listener = ({ ctx }: { ctx: HttpContext }) => {
+      seen = {
+        via: ctx.auth.authenticatedViaGuard,
+        isAuthenticated: ctx.auth.isAuthenticated,
+        id: ctx.auth.user?.id,
+      }
+    }
+    // After the route ran, whatever the answer: what ctx.auth says about the request.
+    emitter.on('http:request_completed', listener as any)
+    cleanup(() => emitter.off('http:request_completed', listener as any))
+
+    const response = await client.get(urlFor('api.v1.me')).header('authorization', header)
+    response.assertStatus(200)
+    assert.equal(response.body().user.username, 'alice')
+    assert.equal(calls, 0, 'accepted at once, not through checkUsing')
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.deepEqual(seen, { via: 'api', isAuthenticated: true, id: user.id })
   })
 
   test('a request changing its user or token does not change what the cache holds', async ({
