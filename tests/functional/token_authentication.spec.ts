@@ -5,7 +5,7 @@ import { expireToken, makeToken, makeUser } from '#tests/helpers/factories'
 import { generateKey } from '#services/token_key'
 import userService from '#services/user_service'
 import emitter from '@adonisjs/core/services/emitter'
-import { Authenticator } from '@adonisjs/auth'
+import { countCheckUsing } from '#tests/helpers/check_using'
 
 const WWW_AUTHENTICATE = 'Token realm="api", Bearer realm="api"'
 
@@ -218,15 +218,7 @@ test.group('Token authentication: the api middleware', (group) => {
     cleanup,
   }) => {
     const { value, user } = await makeToken()
-    const checkUsing = Authenticator.prototype.checkUsing
-    let calls = 0
-    Authenticator.prototype.checkUsing = function (this: Authenticator<any>, ...args) {
-      calls++
-      return checkUsing.apply(this, args)
-    }
-    cleanup(() => {
-      Authenticator.prototype.checkUsing = checkUsing
-    })
+    const checkUsing = countCheckUsing(cleanup)
     const wrong = `${value.slice(0, -1)}${value.endsWith('x') ? 'y' : 'x'}`
     for (const header of [`Token ${wrong}`, 'Token abc<def>', undefined]) {
       const request = client.get(urlFor('api.v1.me'))
@@ -235,13 +227,13 @@ test.group('Token authentication: the api middleware', (group) => {
       response.assertStatus(401)
       response.assertHeader('www-authenticate', WWW_AUTHENTICATE)
     }
-    assert.equal(calls, 0)
+    assert.equal(checkUsing.calls, 0)
 
     // A key that needs a lookup (here: no cache inside the test's transaction) goes through
     // checkUsing, which waits for it; a cached key does not (tests/functional/token_cache.spec.ts).
     const response = await client.get(urlFor('api.v1.me')).header('authorization', `Token ${value}`)
     response.assertStatus(200)
     assert.equal(response.body().user.username, user.username)
-    assert.equal(calls, 1)
+    assert.equal(checkUsing.calls, 1)
   })
 })

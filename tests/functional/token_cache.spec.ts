@@ -9,7 +9,7 @@ import db from '@adonisjs/lucid/services/db'
 import emitter from '@adonisjs/core/services/emitter'
 import { Secret } from '@adonisjs/core/helpers'
 import type { HttpContext } from '@adonisjs/core/http'
-import { Authenticator } from '@adonisjs/auth'
+import { countCheckUsing } from '#tests/helpers/check_using'
 import { TokenCache } from '#services/token_cache'
 import tokenAuthenticator, { TokenAuthenticator } from '#services/token_authenticator'
 import { PgNotifications } from '#services/auth_changes'
@@ -138,15 +138,7 @@ test.group('Token cache', (group) => {
     for (let i = 0; i < 2; i++) {
       await expectStatus(client.get(urlFor('api.v1.me')).header('authorization', header), 200)
     }
-    const checkUsing = Authenticator.prototype.checkUsing
-    let calls = 0
-    Authenticator.prototype.checkUsing = function (this: Authenticator<any>, ...args) {
-      calls++
-      return checkUsing.apply(this, args)
-    }
-    cleanup(() => {
-      Authenticator.prototype.checkUsing = checkUsing
-    })
+    const checkUsing = countCheckUsing(cleanup)
     let seen: Record<string, unknown> = {}
     const listener = ({ ctx }: { ctx: HttpContext }) => {
       seen = {
@@ -162,7 +154,7 @@ test.group('Token cache', (group) => {
     const response = await client.get(urlFor('api.v1.me')).header('authorization', header)
     response.assertStatus(200)
     assert.equal(response.body().user.username, 'alice')
-    assert.equal(calls, 0, 'accepted at once, not through checkUsing')
+    assert.equal(checkUsing.calls, 0, 'accepted at once, not through checkUsing')
     await new Promise((resolve) => setImmediate(resolve))
     assert.deepEqual(seen, { via: 'api', isAuthenticated: true, id: user.id })
   })
