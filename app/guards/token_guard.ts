@@ -40,7 +40,9 @@ export interface TokenGuardServices {
     /** Synchronous when no I/O was needed (see TokenAuthenticator#authenticate). */
     authenticate(
       key: Secret<string>,
-      client?: ClientInfo
+      client?: ClientInfo,
+      /** The client's connection: a key seen on it before need not be hashed again. */
+      connection?: object
     ): AuthenticationResult | Promise<AuthenticationResult>
   }
   issue(user: User): Promise<Secret<string>>
@@ -167,10 +169,11 @@ export class TokenGuard implements GuardContract<User> {
     }
 
     const { request } = this.ctx
-    const result = this.services.authenticator.authenticate(new Secret(parsed.key), () => ({
-      ip: request.ip(),
-      agent: request.header('user-agent'),
-    }))
+    const result = this.services.authenticator.authenticate(
+      new Secret(parsed.key),
+      () => ({ ip: request.ip(), agent: request.header('user-agent') }),
+      request.request.socket
+    )
     const answer =
       result instanceof Promise ? result.then((r) => this.#settle(r)) : this.#settle(result)
     // Waiting for I/O (a lookup, or recording an expired key's refusal): later asks get this promise.

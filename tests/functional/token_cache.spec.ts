@@ -1,6 +1,7 @@
 import { test } from '@japa/runner'
 import { urlFor } from '@adonisjs/core/services/url_builder'
 import { spawn } from 'node:child_process'
+import http from 'node:http'
 import v8 from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { Settings } from 'luxon'
@@ -21,6 +22,7 @@ import { serializeUser } from '#transformers/user_transformer'
 import { dialectName, truncateEachTest } from '#tests/helpers/database'
 import { TcpProxy } from '#tests/helpers/tcp_proxy'
 import { untilCacheServes } from '#tests/helpers/cache'
+import { baseUrl } from '#tests/helpers/http'
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -126,6 +128,71 @@ test.group('Token cache', (group) => {
     assert.isTrue((hit as Awaited<typeof hit>).ok)
     const malformed = tokenAuthenticator.authenticate(new Secret(`${value.slice(0, -1)}!`))
     assert.deepEqual(malformed, { ok: false, reason: 'invalid' })
+  })
+
+  test('a key seen on a connection is not hashed again there; any other key is', async ({
+    assert,
+  }) => {
+    const { value } = await cachedToken()
+    const bob = await userService.create({ username: 'bob', password: 'correct horse' })
+    const { value: other } = await tokenService.create(bob)
+    const connection = {}
+    const hashed = () => tokenAuthenticator.keysHashed
+    const before = hashed()
+    const userOf = async (key: string, on?: object) => {
+      const result = await tokenAuthenticator.authenticate(new Secret(key), undefined, on)
+      return result.ok ? result.user.username : result.reason
+    }
+
+    assert.equal(await userOf(value, connection), 'alice')
+    assert.equal(await userOf(value, connection), 'alice')
+    assert.equal(hashed() - before, 1, 'the same key again on its connection')
+    assert.equal(await userOf(value, {}), 'alice')
+    assert.equal(await userOf(value), 'alice')
+    assert.equal(hashed() - before, 3, 'another connection, or none')
+    // Another key on the same connection (a proxy carrying two clients) is its own.
+    assert.equal(await userOf(other, connection), 'bob')
+    assert.equal(await userOf(value, connection), 'alice')
+    assert.equal(hashed() - before, 5)
+    // A key one character off, on the connection that knows the right one: its checksum fails.
+    const mistyped = value.slice(0, 10) + (value[10] === 'a' ? 'b' : 'a') + value.slice(11)
+    assert.equal(await userOf(mistyped, connection), 'invalid')
+    assert.equal(await userOf(`${value.slice(0, -1)}!`, connection), 'invalid')
+    assert.equal(await userOf(value, connection), 'alice')
+  })
+
+  test('a key known on a keep-alive connection is refused there on the next request once revoked', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { token, header } = await cachedToken()
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    cleanup(() => agent.destroy())
+    const sockets = new Set<unknown>()
+    const get = () =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const url = new URL(urlFor('api.v1.protected'), baseUrl())
+        const req = http.get(url, { agent, headers: { authorization: header } }, (res) => {
+          let body = ''
+          res.setEncoding('utf8')
+          res.on('data', (chunk) => (body += chunk))
+          res.on('end', () => resolve({ status: res.statusCode!, body }))
+        })
+        req.on('socket', (socket) => sockets.add(socket))
+        req.on('error', reject)
+      })
+
+    const statusOf = async () => {
+      const { status } = await get()
+      return status
+    }
+    assert.equal(await statusOf(), 200)
+    const hashed = tokenAuthenticator.keysHashed
+    assert.equal(await statusOf(), 200)
+    assert.equal(tokenAuthenticator.keysHashed, hashed, 'known on this connection')
+    await db.from('auth_access_tokens').where('id', token.id).delete()
+    assert.deepEqual(await get(), { status: 401, body: '{"detail":"Invalid token."}' })
+    assert.equal(sockets.size, 1, 'every request on one connection')
   })
 
   test('a cached key is accepted without checkUsing, and ctx.auth knows its user at once', async ({
