@@ -291,8 +291,18 @@ interface Scenario {
   path: string
   method?: 'GET' | 'POST'
   body?: string
-  /** One Authorization header per connection (or none). */
+  /**
+   * One Authorization header per connection (or none): a client keeps its key
+   * on its keep-alive connection. wrk cannot tell its connections apart in
+   * Lua, so there each of its threads keeps one key for all its connections.
+   */
   auth?: (connection: number) => string
+  /**
+   * Every connection sends the `connections` keys of `auth` in turn: a proxy
+   * carrying many clients' requests on shared upstream connections, where no
+   * connection keeps one key (the authenticator's per-connection memo misses).
+   */
+  keysInTurn?: boolean
   connections?: number
   overallRate?: number
   expect: number
@@ -419,7 +429,7 @@ function fireWrk(scenario: Scenario, duration: number): Promise<Row> {
   const connections = scenario.connections ?? CONNECTIONS
   const headers: Record<string, string> = { Accept: 'application/json' }
   if (scenario.body) headers['Content-Type'] = 'application/json'
-  const requests = Array.from({ length: scenario.auth ? connections : 1 }, (_, index) => {
+  const built = Array.from({ length: scenario.auth ? connections : 1 }, (_, index) => {
     const auth = scenario.auth?.(index)
     const all = auth ? { ...headers, Authorization: auth } : headers
     const table = Object.entries(all)
@@ -433,8 +443,16 @@ function fireWrk(scenario: Scenario, duration: number): Promise<Row> {
     script,
     [
       'local requests, i = {}, 0',
+      // Each thread's number, for its key (thread:set makes `id` a global of that thread).
+      'local threads = 0',
+      'function setup(thread)',
+      '  thread:set("id", threads)',
+      '  threads = threads + 1',
+      'end',
       'function init(args)',
-      ...requests.map((built) => `  requests[#requests + 1] = ${built}`),
+      '  local all = {}',
+      ...built.map((request) => `  all[#all + 1] = ${request}`),
+      scenario.keysInTurn ? '  requests = all' : '  requests[1] = all[id % #all + 1]',
       'end',
       'function request()',
       '  i = i % #requests + 1',
@@ -515,8 +533,18 @@ function fire(scenario: Scenario, duration = DURATION): Promise<Row> {
         overallRate: scenario.overallRate,
         duration,
         setupClient: (client: any) => {
-          const auth = scenario.auth?.(connection++)
-          client.setHeaders(auth ? { ...headers, authorization: auth } : headers)
+          const connections = scenario.connections ?? CONNECTIONS
+          const auth = scenario.auth
+          if (auth && scenario.keysInTurn) {
+            client.setRequests(
+              Array.from({ length: connections }, (_, index) => ({
+                headers: { ...headers, authorization: auth(index) },
+              }))
+            )
+          } else {
+            const header = auth?.(connection++)
+            client.setHeaders(header ? { ...headers, authorization: header } : headers)
+          }
           client.on('response', record)
         },
       },
@@ -791,6 +819,13 @@ async function measure() {
       expect: 200,
     },
     {
+      title: 'GET /api/v1/protected, keys in turn on every connection (a proxy)',
+      path: '/api/v1/protected',
+      auth: token,
+      keysInTurn: true,
+      expect: 200,
+    },
+    {
       title: 'GET /api/v1/protected, random invalid key',
       path: '/api/v1/protected',
       auth: () => `Token ${invalidKey}`,
@@ -826,7 +861,13 @@ async function measure() {
    * ratios is steadier than one ratio between rows measured a minute apart.
    */
   const pairedRounds: Array<{ live: Row; protectedToken: Row; invalid: Row; kit?: Row }> = []
-  const roundScenarios = [kitRoute, scenarios[1], scenarios[2], scenarios[4]]
+  const scenarioOf = (prefix: string) => scenarios.find((one) => one.title.startsWith(prefix))!
+  const roundScenarios = [
+    kitRoute,
+    scenarioOf('GET /health/live'),
+    scenarioOf('GET /api/v1/protected, Token'),
+    scenarioOf('GET /api/v1/protected, random'),
+  ]
   for (let round = 1; round <= ROUNDS; round++) {
     // Every other round in reverse order: neither path always runs first.
     const order = round % 2 === 1 ? [0, 1, 2, 3] : [3, 2, 1, 0]
