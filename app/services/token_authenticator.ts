@@ -6,7 +6,7 @@ import { sqlTimestamp } from '#services/sql'
 import gatehouse from '#config/gatehouse'
 import AccessToken from '#models/access_token'
 import User from '#models/user'
-import { hashKey, isDrfKey, isWellFormedKey } from '#services/token_key'
+import { hashKey, isDrfKey, isWellFormedKey, sameKey } from '#services/token_key'
 import tokenCache, { type CachedRow } from '#services/token_cache'
 import { countTokenCacheLookup } from '#services/metrics'
 import { attributesJson, userJson } from '#transformers/user_transformer'
@@ -213,11 +213,12 @@ export class TokenAuthenticator {
    * request, and the checksum and SHA-256 of its key (~3% of a cached
    * request's time under load, perf) are then not computed again. The
    * hash is a pure function of the key, so the memo needs no invalidation:
-   * whether the key is still good is asked of the cache as before. Only the
-   * key's own connection can hit it (a proxy multiplexing clients on one
-   * connection compares the whole key, never a fingerprint), and it lives
-   * as long as that connection (WeakMap: nothing is kept once the socket is
-   * gone).
+   * whether the key is still good is asked of the cache as before. A key
+   * hits only when it equals its connection's last one, compared whole
+   * (never a fingerprint) and in constant time (sameKey(): on a connection a
+   * proxy shares between clients, the last key may be someone else's). It
+   * lives as long as that connection (WeakMap: nothing is kept once the
+   * socket is gone).
    */
   #keyOfConnection = new WeakMap<object, { value: string; hash: string }>()
 
@@ -242,7 +243,7 @@ export class TokenAuthenticator {
     const value = key.release()
     const known = connection && this.#keyOfConnection.get(connection)
     let hash: string
-    if (known !== undefined && known.value === value) {
+    if (known !== undefined && sameKey(known.value, value)) {
       hash = known.hash
     } else {
       if (!isWellFormedKey(this.config.prefix, value) && !isDrfKey(value)) return INVALID

@@ -104,6 +104,21 @@ export function isDrfKey(value: string): boolean {
   return DRF_KEY.test(value)
 }
 
+/**
+ * Whether two keys are the same, in a time that depends on their length
+ * only (every character is compared, no early exit): a key presented is
+ * compared with the one its connection presented before, which on a
+ * connection shared by several clients (a proxy) may be someone else's.
+ * String `===` stops at the first difference, which would tell a caller
+ * how much of its guess is right.
+ */
+export function sameKey(a: string, b: string): boolean {
+  if (a.length !== b.length) return false
+  let difference = 0
+  for (let at = 0; at < a.length; at++) difference |= a.charCodeAt(at) ^ b.charCodeAt(at)
+  return difference === 0
+}
+
 /** What is stored and looked up: SHA-256 of the whole key, hex. */
 export function hashKey(value: string): string {
   return hash('sha256', value, 'hex')

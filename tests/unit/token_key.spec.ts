@@ -6,6 +6,7 @@ import {
   isToken68,
   isWellFormedKey,
   parseAuthorization,
+  sameKey,
 } from '#services/token_key'
 
 test.group('Token keys', () => {
@@ -71,6 +72,18 @@ test.group('Token keys', () => {
     assert.isTrue(isDrfKey('9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b'))
     assert.isFalse(isDrfKey('9944B09199C62BCF9418AD846DD0E4BBDFC6EE4B'))
     assert.isFalse(isDrfKey('9944b09199c62bcf9418ad846dd0e4bbdfc6ee4'))
+  })
+
+  test('sameKey: equal keys only, whichever character differs', ({ assert }) => {
+    const key = generateKey('gth_').value
+    assert.isTrue(sameKey(key, `${key}`))
+    for (const at of [0, 4, 20, key.length - 1]) {
+      const other = key.slice(0, at) + (key[at] === 'x' ? 'y' : 'x') + key.slice(at + 1)
+      assert.isFalse(sameKey(key, other), `differs at ${at}`)
+    }
+    assert.isFalse(sameKey(key, key.slice(0, -1)))
+    assert.isFalse(sameKey(key, `${key}x`))
+    assert.isTrue(sameKey('', ''))
   })
 })
 
