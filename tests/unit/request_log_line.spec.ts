@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import logger from '@adonisjs/core/services/logger'
 import { Logger } from '@adonisjs/core/logger'
-import { logRequest } from '#middleware/request_observer_middleware'
+import { durationText, logRequest } from '#middleware/request_observer_middleware'
 import { captureLogs } from '#tests/helpers/logs'
 
 /** A line without its time (the one field two calls cannot share). */
@@ -28,13 +28,31 @@ test.group('Request log line (request observer)', () => {
   }) => {
     for (const [method, path, status, ms] of [
       ['GET', '/health/live', 200, 0.123456],
+      ['GET', '/health/live', 200, 0.104],
+      ['GET', '/api/v1/protected', 401, 0.05],
+      ['PATCH', '/api/v1/tokens/1', 200, 1000.001],
+      ['OPTIONS', '/', 204, 0],
       ['POST', '/api-token-auth/', 400, 12.5],
+      ['PURGE', '/tab\there', 405, -1],
       ['GET', '/a "quoted"\\path/\u00e9\u2028', 404, 3],
       ['DELETE', '/api/v1/tokens/7', 204, Number.NaN],
     ] as const) {
       const [fast, pino] = bothWays(method, path, status, ms)
       assert.equal(withoutTime(fast), withoutTime(pino))
       assert.deepInclude(JSON.parse(fast), { method, path, status, request_id: 'req-"1"' })
+    }
+  })
+
+  test('the duration is printed as JavaScript prints the number', ({ assert }) => {
+    // Whole microseconds (what the observer logs) take the integer path; the rest pino's own.
+    const samples = [0, 1, 9, 10, 100, 999, 1000, 1001, 104, 50, 123456, 999_999_999_999]
+    for (let i = 0; i < 2000; i++) samples.push(Math.floor(Math.random() * 10 ** (1 + (i % 12))))
+    for (const micros of samples) {
+      const ms = micros / 1000
+      assert.equal(durationText(ms), `${ms}`, `${micros} µs`)
+    }
+    for (const ms of [0.1234567, 1 / 3, 1e21, -0.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      assert.equal(durationText(ms), Number.isFinite(ms) ? `${ms}` : 'null')
     }
   })
 
