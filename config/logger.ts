@@ -33,24 +33,30 @@ export const testLogSink = {
 
 /**
  * Where production lines go: stdout through pino's own sonic-boom stream,
- * as pino's default, with two of its options:
+ * synchronous as pino's default destination is, with two of its options:
  *
  * - lines are written 4 KiB at a time (`minLength`), and at least every
- *   100 ms (`periodicFlush`) so a quiet server's lines still show at once.
- *   Each write goes through libuv's thread pool (a thread woken, a callback
- *   back): under load pino's default wrote every few lines;
+ *   100 ms (`periodicFlush`) so a quiet server's lines still show at once;
  * - lines are kept as bytes (`contentMode: 'buffer'`): in its default
  *   string mode sonic-boom measures the whole pending chunk again
  *   (`Buffer.byteLength` of a string it has just appended to) for every line.
  *
- * Both together: ~1.7 µs less CPU per request (`/health/live`, ~27 µs, median
- * of 4 interleaved runs; docs/performance.md). What is pending is written at
- * exit (pino's exit hook, flushSync), so only a kill -9 or a crash of the
- * runtime itself can lose lines: at most the last 100 ms.
+ * Each 4 KiB is one `write(2)` from the event loop's thread (~1 per 16
+ * requests). Until session 19 it went through libuv's thread pool
+ * (`sync: false`): a thread woken and a callback back for every chunk,
+ * which on these VMs cost more than the write itself (/health/live 3–10%
+ * faster synchronous, interleaved series over two processes of each;
+ * docs/performance.md). As with pino's default, a log reader that stops
+ * reading (a full pipe) makes the writes wait; a file, a terminal or a
+ * container runtime's pipe does not. What is pending is written at exit
+ * (flushSync in an exit hook of our own: pino registers one only for an
+ * asynchronous stream), so only a kill -9 or a crash of the runtime itself
+ * can lose lines: at most the last 100 ms.
  */
 function stdoutDestination() {
   const stream = pinoDestination({
     dest: 1,
+    sync: true,
     contentMode: 'buffer',
     minLength: 4096,
     periodicFlush: 100,
@@ -59,6 +65,13 @@ function stdoutDestination() {
   const writeBytes = stream.write as (data: string | Buffer) => boolean
   stream.write = (line: string | Buffer) =>
     writeBytes.call(stream, typeof line === 'string' ? Buffer.from(line) : line)
+  // pino flushes at exit only the streams it made asynchronous; this one holds up to 4 KiB too.
+  // At exit there is nowhere left to report a failed write (stdout closed): the exit goes on.
+  process.once('exit', () => {
+    try {
+      stream.flushSync()
+    } catch {}
+  })
   return stream
 }
 
