@@ -32,6 +32,7 @@ export const http = defineConfig({
   allowMethodSpoofing: false,
   useAsyncLocalStorage: false,
   trustProxy: () => false,
+  router: { matcher: 'tree' },
   cookie: {
     domain: '',
     path: '/',
