@@ -32,6 +32,8 @@ export const http = defineConfig({
   allowMethodSpoofing: false,
   useAsyncLocalStorage: false,
   trustProxy: () => false,
+  // AdonisJS's indexed route table (a static path is one lookup) instead of trying each route of
+  // the method in turn; the first route registered that matches still wins, as before.
   router: { matcher: 'tree' },
   cookie: {
     domain: '',
