@@ -81,4 +81,39 @@ test.group('Request log line (request observer)', () => {
     assert.lengthOf(lines, 1)
     assert.deepInclude(JSON.parse(lines[0]), { region: 'eu', path: '/health/live', status: 200 })
   })
+  test('a serializer or redaction on a field is honoured whichever logger wrote before', ({
+    assert,
+  }) => {
+    const lines: string[] = []
+    const destination = { write: (line: string) => void lines.push(line) }
+    const serialized = new Logger({
+      enabled: true,
+      name: 'serialized',
+      level: 'info',
+      serializers: { path: () => '/hidden' },
+      destination,
+    })
+    const redacted = new Logger({
+      enabled: true,
+      name: 'redacted',
+      level: 'info',
+      redact: { paths: ['status'], censor: 'gone' },
+      destination,
+    })
+    const plain = new Logger({ enabled: true, name: 'plain', level: 'info', destination })
+    // Each logger twice, in turns: an answer kept for one must not be used for another.
+    for (let round = 0; round < 2; round++) {
+      logRequest(plain.child({ request_id: 'a' }), 'GET', '/shown', 200, 1)
+      logRequest(serialized.child({ request_id: 'b' }), 'GET', '/shown', 200, 1)
+      logRequest(redacted.child({ request_id: 'c' }), 'GET', '/shown', 200, 1)
+    }
+
+    const parsed = lines.map((line) => JSON.parse(line))
+    assert.lengthOf(parsed, 6)
+    for (const round of [0, 3]) {
+      assert.deepInclude(parsed[round], { name: 'plain', path: '/shown', status: 200 })
+      assert.deepInclude(parsed[round + 1], { name: 'serialized', path: '/hidden', status: 200 })
+      assert.deepInclude(parsed[round + 2], { name: 'redacted', path: '/shown', status: 'gone' })
+    }
+  })
 })
