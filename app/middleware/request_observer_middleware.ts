@@ -56,21 +56,38 @@ function writesPlainLines(pino: PinoInternals, entry: Record<string, unknown>) {
   )
 }
 
-/** `"<method>"` for the methods Node's HTTP parser knows (constant strings), built once. */
-const QUOTED_METHODS: Record<string, string> = Object.create(null)
-for (const method of METHODS) QUOTED_METHODS[method] = JSON.stringify(method)
+/*
+ * The line is built from as few pieces as possible: each piece of a string
+ * built with `+` is a node V8 must walk again when the joined lines are
+ * copied out for writing (callgrind: ~45 instructions a node), so the
+ * constant text around each field is made once and joined with its
+ * neighbours.
+ */
+
+/** `,"method":"<method>","path":"` for the methods Node's HTTP parser knows, built once. */
+const METHOD_FIELDS: Record<string, string> = Object.create(null)
+for (const method of METHODS) METHOD_FIELDS[method] = `,"method":${JSON.stringify(method)},"path":"`
+
+/** `","status":<status>,"duration_ms":` (the path's closing quote first) for 0–599, built once. */
+const STATUS_FIELDS = Array.from(
+  { length: 600 },
+  (_, status) => `","status":${status},"duration_ms":`
+)
 
 /**
- * `JSON.stringify(text)` without the call for text that needs no escaping
- * (printable ASCII without `"` or `\`: every path a client normally
- * sends), checked by char code.
+ * The text JSON puts between the quotes of a string: `text` itself when it
+ * needs no escaping (printable ASCII without `"` or `\`: every path a
+ * client normally sends), checked by char code, without a call to
+ * JSON.stringify.
  */
-function quoted(text: string): string {
+function escaped(text: string): string {
   for (let at = 0; at < text.length; at++) {
     const code = text.charCodeAt(at)
-    if (code < 0x20 || code > 0x7e || code === 0x22 || code === 0x5c) return JSON.stringify(text)
+    if (code < 0x20 || code > 0x7e || code === 0x22 || code === 0x5c) {
+      return JSON.stringify(text).slice(1, -1)
+    }
   }
-  return `"${text}"`
+  return text
 }
 
 /** `.001` … `.999` without trailing zeros (`.5`, `.05`, `.123`), and '' for 0: index = thousandths. */
@@ -95,34 +112,38 @@ export function durationText(ms: number): string {
 }
 
 /**
- * pino's epoch time field (`,"time":<ms>`), the text built once per
- * millisecond instead of once per line: a number beyond 2^31 is printed by
- * V8's slow path (a runtime call).
+ * pino's level and epoch time fields (`{"level":30,"time":<ms>`), the text
+ * built once per millisecond instead of once per line: a number beyond
+ * 2^31 is printed by V8's slow path (a runtime call).
  */
-let epochNow = 0
-let epochText = ''
-function epochTime() {
+let headNow = 0
+let headLevel = ''
+let headText = ''
+function lineHead(level: string) {
   const now = Date.now()
-  if (now !== epochNow) {
-    epochNow = now
-    epochText = `,"time":${now}`
+  if (now !== headNow || level !== headLevel) {
+    headNow = now
+    headLevel = level
+    headText = `${level},"time":${now}`
   }
-  return epochText
+  return headText
 }
 
-/** The message key as JSON, kept for the last key seen (one per app). */
+/** The message and the line's end (`,"msg":"http request"}\n`), kept for the last key and end seen. */
 let messageKey = ''
-let quotedMessageKey = '""'
+let lineEnd = ''
+let lineTail = ''
 
 /**
  * The request's log line: what `logger.info({ method, path, status,
  * duration_ms }, 'http request')` writes, byte for byte (pino's level
  * string, time and bindings, the request id among them, taken from pino
  * itself), built in one expression instead of through pino's generic
- * object walk, and with its constant parts made once: the method quoted
- * once per method, the time once per millisecond, the duration from
- * integers (callgrind: the line cost ~11k instructions, ~8% of
- * `/health/live`; docs/performance.md). Anything configured that would
+ * object walk, and with its constant parts made once: the method's and the
+ * status's fields once per value, the level and time once per millisecond,
+ * the duration from integers (callgrind: the line cost ~11k instructions,
+ * ~8% of `/health/live`, before session 19; ~3.9k now, joining and writing
+ * included; docs/performance.md). Anything configured that would
  * change the line goes through `logger.info` as before.
  */
 export function logRequest(
@@ -144,15 +165,17 @@ export function logRequest(
   }
   const time = pino[sym.timeSym]
   const key = pino[sym.messageKeySym]
-  if (key !== messageKey) {
+  const end = pino[sym.endSym]
+  if (key !== messageKey || end !== lineEnd) {
     messageKey = key
-    quotedMessageKey = JSON.stringify(key)
+    lineEnd = end
+    lineTail = `,${JSON.stringify(key)}:"${MESSAGE}"${end}`
   }
+  const head = pino[sym.lsCacheSym][level]
   pino[sym.streamSym].write(
-    `${pino[sym.lsCacheSym][level]}${time === stdTimeFunctions.epochTime ? epochTime() : time()}` +
-      `${pino[sym.chindingsSym]},"method":${QUOTED_METHODS[method] ?? quoted(method)}` +
-      `,"path":${quoted(path)},"status":${status},"duration_ms":${durationText(durationMs)}` +
-      `,${quotedMessageKey}:"${MESSAGE}"${pino[sym.endSym]}`
+    `${time === stdTimeFunctions.epochTime ? lineHead(head) : head + time()}${pino[sym.chindingsSym]}` +
+      `${METHOD_FIELDS[method] ?? `,"method":${JSON.stringify(method)},"path":"`}${escaped(path)}` +
+      `${STATUS_FIELDS[status] ?? `","status":${status},"duration_ms":`}${durationText(durationMs)}${lineTail}`
   )
 }
 

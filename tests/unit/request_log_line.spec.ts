@@ -36,6 +36,9 @@ test.group('Request log line (request observer)', () => {
       ['PURGE', '/tab\there', 405, -1],
       ['GET', '/a "quoted"\\path/\u00e9\u2028', 404, 3],
       ['DELETE', '/api/v1/tokens/7', 204, Number.NaN],
+      // statuses outside the table made once (0-599)
+      ['GET', '/x', 600, 1],
+      ['GET', '/x', 99.5, 1],
     ] as const) {
       const [fast, pino] = bothWays(method, path, status, ms)
       assert.equal(withoutTime(fast), withoutTime(pino))
