@@ -21,7 +21,7 @@ import type { GracefulShutdown } from '#services/graceful_shutdown'
 
 await import('reflect-metadata')
 const { Ignitor, prettyPrintError } = await import('@adonisjs/core')
-const { createServer } = await import('node:http')
+const { createHttpServer } = await import('#services/server_response')
 
 const APP_ROOT = new URL('../', import.meta.url)
 
@@ -92,7 +92,7 @@ new Ignitor(APP_ROOT, { importer: IMPORTER })
     app.listen('SIGINT', stop)
   })
   .httpServer()
-  .start((handler) => shutdown!.serve(createServer(), handler))
+  .start((handler) => shutdown!.serve(createHttpServer(), handler))
   .catch(async (error) => {
     await prettyPrintError(error)
     // Exit even if a connection (Redis, or a cluster's IPC channel) would keep the process up.

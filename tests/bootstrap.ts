@@ -8,6 +8,7 @@ import { authApiClient } from '@adonisjs/auth/plugins/api_client'
 import { sessionApiClient } from '@adonisjs/session/plugins/api_client'
 import { shieldApiClient } from '@adonisjs/shield/plugins/api_client'
 import env from '#start/env'
+import { createHttpServer } from '#services/server_response'
 import { freePort } from '#tests/helpers/app_process'
 import { prepareTestDatabase } from '#tests/helpers/database'
 import { startEarlyProcesses, stopEarlyProcesses } from '#tests/helpers/early_processes'
@@ -61,6 +62,7 @@ export const configureSuite: Config['configureSuite'] = (suite) => {
     })
   }
   if (['browser', 'functional', 'e2e', 'commands'].includes(suite.name)) {
-    return suite.setup(() => testUtils.httpServer().start())
+    // The server bin/server.ts runs (its responses write the security headers as fixed text).
+    return suite.setup(() => testUtils.httpServer().start((handler) => createHttpServer(handler)))
   }
 }

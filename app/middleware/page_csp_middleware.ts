@@ -2,7 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import type { NextFn } from '@adonisjs/core/types/http'
 import shieldConfig from '#config/shield'
 import { shieldWith } from '#middleware/shield_factory'
-import { CSP_HEADER } from '#middleware/security_headers_middleware'
+import { CSP_HEADER, dropStaticCsp } from '#middleware/security_headers_middleware'
 
 const shield = shieldWith(() => ({
   csp: shieldConfig.csp,
@@ -21,6 +21,7 @@ const shield = shieldWith(() => ({
  */
 export default class PageCspMiddleware {
   handle(ctx: HttpContext, next: NextFn) {
+    dropStaticCsp(ctx.response)
     ctx.response.removeHeader(CSP_HEADER)
     return shield(ctx, next)
   }

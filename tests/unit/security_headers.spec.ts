@@ -1,6 +1,22 @@
 import { test } from '@japa/runner'
-import { HttpContextFactory } from '@adonisjs/core/factories/http'
-import SecurityHeadersMiddleware, { securityHeaders } from '#middleware/security_headers_middleware'
+import { IncomingMessage } from 'node:http'
+import { Socket } from 'node:net'
+import { HttpContextFactory, ResponseFactory } from '@adonisjs/core/factories/http'
+import SecurityHeadersMiddleware, {
+  CSP_HEADER,
+  dropStaticCsp,
+  securityHeaders,
+} from '#middleware/security_headers_middleware'
+import { GatehouseResponse } from '#services/server_response'
+
+/** A context whose Node response is the app server's (bin/server.ts, tests/bootstrap.ts). */
+function appServerContext() {
+  const req = new IncomingMessage(new Socket())
+  const res = new GatehouseResponse(req)
+  return new HttpContextFactory()
+    .merge({ response: new ResponseFactory().merge({ req, res }).create() })
+    .create()
+}
 
 test.group('Security headers (API and pages)', () => {
   test("shield's guards as configured: frame, HSTS, nosniff, plus the static CSP", ({ assert }) => {
@@ -51,5 +67,27 @@ test.group('Security headers (API and pages)', () => {
 
     assert.strictEqual(result, answer)
     assert.equal(ctx.response.getHeaders()['x-content-type-options'], 'nosniff')
+  })
+
+  test("on the app server's response: one fixed set, nothing left for Node to validate again", ({
+    assert,
+  }) => {
+    const ctx = appServerContext()
+    new SecurityHeadersMiddleware().handle(ctx, (() => undefined) as never)
+
+    const res = ctx.response.response as GatehouseResponse
+    // HSTS too in production (config/shield.ts).
+    assert.includeMembers(res.fixedHeaders?.names ?? [], [
+      'content-security-policy',
+      'x-frame-options',
+      'x-content-type-options',
+    ])
+    assert.notProperty(ctx.response.getHeaders(), 'x-frame-options')
+    assert.deepEqual(res.getHeaderNames(), [])
+
+    // A page (or an HTML error page) gives up the API's static policy and keeps the rest.
+    dropStaticCsp(ctx.response)
+    assert.isUndefined(res.fixedHeaders?.get(CSP_HEADER))
+    assert.equal(res.fixedHeaders?.get('x-frame-options'), 'DENY')
   })
 })
