@@ -1,7 +1,7 @@
 /*
 |--------------------------------------------------------------------------
 | npm run bench [-- --db=sqlite|pg --duration=5 --connections=32 --rounds=25
-|                   --load-generator=wrk|autocannon --threads=2]
+|                   --load-generator=wrk|autocannon --threads=2 --pin]
 |--------------------------------------------------------------------------
 |
 | Builds the app once and measures two deployments, one after the other:
@@ -57,6 +57,7 @@ const { values: args } = parseArgs({
     'round-duration': { type: 'string', default: '2' },
     'load-generator': { type: 'string' },
     'threads': { type: 'string', default: '2' },
+    'pin': { type: 'boolean', default: false },
   },
 })
 
@@ -95,6 +96,27 @@ const LOAD_GENERATOR: 'wrk' | 'autocannon' =
       : 'wrk'
 /** wrk's threads (the issue's `wrk -t2 -c32`). */
 const WRK_THREADS = Number(args.threads)
+/**
+ * --pin (one-process deployment only): every server measured, its threads
+ * included, on core 0 and wrk, one thread, on core 1, so that neither takes
+ * the other's core. Unpinned on a 2-core machine, wrk parses each answer on
+ * the server's cores: a server with a larger answer (Gatehouse's security
+ * headers) pays for its clients' parsing too, which in a deployment runs on
+ * the clients' machines, and the scheduler's placement of the three
+ * processes adds noise. The cluster (PostgreSQL) runs unpinned: it uses
+ * every core.
+ */
+const PIN = args.pin
+const pinned = () => PIN && !clustered()
+
+/** Puts a server's threads on core 0 (see PIN); a failure stops the bench rather than measure unpinned. */
+function pinServer(pid: number | undefined) {
+  if (!pinned() || pid === undefined) return
+  const result = spawnSync('taskset', ['-a', '-p', '-c', '0', String(pid)])
+  if (result.status !== 0) {
+    throw new Error(`taskset could not pin pid ${pid}: ${result.stderr?.toString().trim()}`)
+  }
+}
 const PASSWORD = 'bench-password-1'
 
 const APP_KEY = randomBytes(32).toString('base64url')
@@ -247,6 +269,7 @@ async function startServer(extraEnv: Record<string, string> = {}, cluster = fals
     startTimeoutMs: 20_000,
   })
   server = { pid: app.pid, base: BASE, stop: () => app.stop({ timeoutMs: 10_000 }) }
+  pinServer(app.pid)
   // Let every worker start and its token cache LISTEN before measuring.
   await new Promise((resolve) => setTimeout(resolve, cluster ? 1500 : 300))
 }
@@ -467,12 +490,15 @@ function fireWrk(scenario: Scenario, duration: number): Promise<Row> {
       '',
     ].join('\n')
   )
-  const wrkArgs = ['-t', String(Math.min(WRK_THREADS, connections)), '-c', String(connections)]
+  const threads = pinned() ? 1 : WRK_THREADS
+  const wrkArgs = ['-t', String(Math.min(threads, connections)), '-c', String(connections)]
   const { base, pid } = targetOf(scenario)
   wrkArgs.push('-d', `${duration}s`, '--timeout', '10s', '-s', script, base + scenario.path)
   const cpuBefore = cpuMicros(pid)
   return new Promise((resolve, reject) => {
-    const child = spawn('wrk', wrkArgs, { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = pinned()
+      ? spawn('taskset', ['-c', '1', 'wrk', ...wrkArgs], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('wrk', wrkArgs, { stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     child.stdout.on('data', (chunk) => (output += chunk))
     child.stderr.on('data', (chunk) => (output += chunk))
@@ -629,7 +655,10 @@ async function startReference(command: string[], base = BASE): Promise<Target> {
   for (let attempt = 0; attempt < 200; attempt++) {
     try {
       const reply = await send('/health/live', { base })
-      if (reply.status === 200) return target
+      if (reply.status === 200) {
+        pinServer(child.pid)
+        return target
+      }
     } catch {}
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
@@ -709,6 +738,11 @@ async function portsFree() {
 
 async function main() {
   log(`machine: ${machine}`)
+  if (PIN && (LOAD_GENERATOR !== 'wrk' || availableParallelism() < 2)) {
+    throw new Error('--pin needs wrk and at least 2 cores (the server on one, wrk on another)')
+  }
+  if (PIN && RUNS.includes('pg'))
+    log('--pin: the PostgreSQL + cluster run is not pinned (it uses every core)')
   await portsFree()
   if (!args['skip-build']) {
     // What `npm run build` does: the route types first (tests use them), then the build.
@@ -961,7 +995,12 @@ async function measure() {
   const load = loadavg()
     .map((value) => value.toFixed(2))
     .join(' ')
-  const loadGenerator = LOAD_GENERATOR === 'wrk' ? `wrk -t${WRK_THREADS}` : 'autocannon'
+  const loadGenerator =
+    LOAD_GENERATOR !== 'wrk'
+      ? 'autocannon'
+      : pinned()
+        ? 'wrk -t1 on core 1, servers on core 0 (--pin)'
+        : `wrk -t${WRK_THREADS}`
   const report = {
     machine,
     loadGenerator,
