@@ -1,5 +1,6 @@
 import { Exception } from '@adonisjs/core/exceptions'
 import type { HttpContext } from '@adonisjs/core/http'
+import { addFixedHeader } from '#services/server_response'
 
 /** The schemes a client may use, for WWW-Authenticate on every 401. */
 export const WWW_AUTHENTICATE = 'Token realm="api", Bearer realm="api"'
@@ -47,8 +48,10 @@ export class TokenAuthenticationException extends Exception {
    * object body would get unless one is set already (API routes set DRF's).
    */
   respond(response: HttpContext['response']) {
-    // Lower case, as AdonisJS keeps header names: no new string per refusal.
-    response.header('www-authenticate', WWW_AUTHENTICATE)
+    // The same on every refusal: written with the security headers, made once.
+    addFixedHeader(response.response, 'www-authenticate', WWW_AUTHENTICATE, (name, value) =>
+      response.header(name, value)
+    )
     if (response.getHeader('content-type') === undefined) {
       response.header('content-type', 'application/json; charset=utf-8')
     }

@@ -5,6 +5,7 @@ import type { Authenticators } from '@adonisjs/auth/types'
 import { refusalAfterCheck } from '#middleware/auth_middleware'
 import { TokenGuard } from '#guards/token_guard'
 import { RequestAuthenticator } from '#guards/request_authenticator'
+import { addFixedHeader } from '#services/server_response'
 import {
   TokenAuthenticationException,
   UnsupportedMediaTypeException,
@@ -110,7 +111,11 @@ export default class ApiMiddleware {
     request.request.headers.accept = 'application/json'
     response.header('content-type', API_CONTENT_TYPE)
     const allow = route && allowForPattern(route.pattern)
-    if (allow) response.header('allow', allow)
+    // The same on every answer of the route: written with the security headers, made once.
+    if (allow)
+      addFixedHeader(response.response, 'allow', allow, (name, value) =>
+        response.header(name, value)
+      )
 
     if (request.hasBody() && request.header('content-length') !== '0') {
       const contentType = request.header('content-type')

@@ -26,6 +26,8 @@ export class FixedHeaders {
   readonly #entries: ReadonlyArray<readonly [string, string]>
   /** This set without some of its names (see without()), by those names. */
   readonly #narrowed = new Map<string, FixedHeaders>()
+  /** This set with one more header (see with()), by its name (as given), then its value. */
+  readonly #widened = new Map<string, Map<string, FixedHeaders>>()
   /** The lengths of the names, to pass over most of an application's headers at once. */
   readonly #lengths: Set<number>
 
@@ -62,6 +64,28 @@ export class FixedHeaders {
       this.#narrowed.set(key, narrowed)
     }
     return narrowed
+  }
+
+  /**
+   * This set with `name: value` added (any case; replacing a header of the
+   * same name), validated and made once per name (as given) and value: for headers
+   * that are the same on every answer of a route (an API route's Allow, a
+   * refusal's WWW-Authenticate). Throws Node's own error for an invalid one.
+   */
+  with(name: string, value: string): FixedHeaders {
+    // Two lookups by the strings given (no key built: their hashes are kept on them).
+    let byValue = this.#widened.get(name)
+    if (byValue === undefined) this.#widened.set(name, (byValue = new Map()))
+    let widened = byValue.get(value)
+    if (widened === undefined) {
+      const lower = name.toLowerCase()
+      widened = new FixedHeaders([
+        ...this.#entries.filter(([entry]) => entry !== lower),
+        [lower, value] as const,
+      ])
+      byValue.set(value, widened)
+    }
+    return widened
   }
 
   /**
@@ -142,6 +166,26 @@ export function createHttpServer(
   return writesFixedHeaders
     ? createServer({ ServerResponse: GatehouseResponse }, handler)
     : createServer(handler)
+}
+
+/**
+ * Adds `name: value` to the response's fixed set when it has one (see
+ * FixedHeaders.with(): the set with it is made once), else sets it through
+ * `setHeader` (AdonisJS's `response.header`). For a header that is the same
+ * on every answer that gets it; one the application sets itself later still
+ * replaces it.
+ */
+export function addFixedHeader(
+  response: ServerResponse,
+  name: string,
+  value: string,
+  setHeader: (name: string, value: string) => void
+) {
+  if (writesFixedHeaders && response instanceof GatehouseResponse && response.fixedHeaders) {
+    response.fixedHeaders = response.fixedHeaders.with(name, value)
+    return
+  }
+  setHeader(name, value)
 }
 
 /**

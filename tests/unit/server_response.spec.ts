@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
   FixedHeaders,
   GatehouseResponse,
+  addFixedHeader,
   createHttpServer,
   setFixedHeaders,
   writesFixedHeaders,
@@ -100,5 +101,51 @@ test.group('Fixed response headers (app/services/server_response.ts)', () => {
     assert.equal(narrowed.text, 'x-content-type-options: nosniff\r\n')
     assert.strictEqual(SET.without('x-frame-options'), narrowed)
     assert.deepEqual(SET.names, ['x-frame-options', 'x-content-type-options'])
+  })
+
+  test('with() adds a header once per name and value, replacing one of the same name', ({
+    assert,
+  }) => {
+    const widened = SET.with('Allow', 'GET, HEAD, OPTIONS')
+    assert.equal(
+      widened.text,
+      'x-frame-options: DENY\r\nx-content-type-options: nosniff\r\nallow: GET, HEAD, OPTIONS\r\n'
+    )
+    assert.strictEqual(SET.with('Allow', 'GET, HEAD, OPTIONS'), widened, 'made once')
+    assert.equal(SET.with('allow', 'GET, HEAD, OPTIONS').text, widened.text)
+    assert.notStrictEqual(SET.with('allow', 'POST'), widened)
+    assert.equal(
+      SET.with('X-Frame-Options', 'SAMEORIGIN').text,
+      'x-content-type-options: nosniff\r\nx-frame-options: SAMEORIGIN\r\n'
+    )
+    assert.equal(SET.text, 'x-frame-options: DENY\r\nx-content-type-options: nosniff\r\n')
+    assert.throws(() => SET.with('x-injected', 'a\r\nset-cookie: b=c'), /Invalid character/)
+  })
+
+  test('addFixedHeader() writes the header with the set; the app setting it later wins, once', async ({
+    assert,
+  }) => {
+    const head = await headOf((_req, res) => {
+      setFixedHeaders(res, SET, () => assert.fail('no setHeader on the fast path'))
+      addFixedHeader(res, 'www-authenticate', 'Token realm="api"', () =>
+        assert.fail('no setHeader on the fast path')
+      )
+      addFixedHeader(res, 'allow', 'GET', () => assert.fail('no setHeader on the fast path'))
+      res.setHeader('Allow', 'POST')
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{}')
+    })
+    assert.include(head, 'www-authenticate: Token realm="api"')
+    assert.include(head, 'x-frame-options: DENY')
+    assert.include(head, 'Allow: POST')
+    assert.lengthOf(
+      head.filter((line) => line.toLowerCase().startsWith('allow:')),
+      1
+    )
+
+    // Without a set (a response another server made, or none given yet): through setHeader.
+    const set: Array<[string, string]> = []
+    const other = { fixedHeaders: undefined } as unknown as ServerResponse
+    addFixedHeader(other, 'allow', 'GET', (name, value) => set.push([name, value]))
+    assert.deepEqual(set, [['allow', 'GET']])
   })
 })
